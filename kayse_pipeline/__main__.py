@@ -1,0 +1,3 @@
+from kayse_pipeline.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""`kayse-pipeline apply`: run the plan, keep every ID, exit 0 only when everything is in place."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kayse_pipeline import render, runner
+from kayse_pipeline.commands._options import echo_json, options, run_options, target_options
+from kayse_pipeline.runner import load
+
+LIST_RECORDS_UP_TO = 200  # a longer apply prints counts, not a line per record
+
+
+@click.command()
+@target_options
+@run_options
+@click.option(
+    "--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report."
+)
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    manifest: Path,
+    state: Path | None,
+    api_url: str | None,
+    sandbox: bool,
+    output: str,
+    batch_size: int,
+    max_wait: float,
+    junit: Path | None,
+) -> None:
+    """Create and update what MANIFEST describes; never prompts."""
+    opts = options(manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait)
+    total = len(load(opts).records)
+    progress = render.ProgressReporter(total, tty=sys.stderr.isatty() and output != "json")
+    log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
+    try:
+        report, result = runner.apply(opts, reporter=progress, on_wait=progress.waiting, log=log)
+    finally:
+        progress.finish()
+    if junit is not None:
+        junit.write_bytes(render.junit_xml(result))
+    if output == "json":
+        echo_json(render.apply_json(report, result))
+    elif not report.plan.has_changes:
+        click.echo(
+            f"Nothing to do: {len(result.outcomes)} record(s) already in place, 0 requests sent."
+        )
+    else:
+        click.echo(
+            render.apply_text(result, list_records=len(result.outcomes) <= LIST_RECORDS_UP_TO)
+        )
+    if not result.ok:
+        ctx.exit(1)

@@ -1,0 +1,118 @@
+"""The validated, frozen model of a manifest; nothing past ``manifest.py`` sees raw YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+Kind = Literal["contact", "case", "list", "campaign"]
+
+# The seed guide's order of creation: each kind may only point at kinds before it.
+KIND_ORDER: tuple[Kind, ...] = ("contact", "case", "list", "campaign")
+
+SECTION_OF_KIND: Mapping[Kind, str] = MappingProxyType(
+    {"contact": "contacts", "case": "cases", "list": "lists", "campaign": "campaigns"}
+)
+KIND_OF_SECTION: Mapping[str, Kind] = MappingProxyType({v: k for k, v in SECTION_OF_KIND.items()})
+
+# Fields whose values are references: a string is a symbol, an integer an existing Kayse ID.
+REFERENCE_FIELDS: Mapping[Kind, Mapping[str, Kind]] = MappingProxyType(
+    {
+        "contact": MappingProxyType({}),
+        "case": MappingProxyType({"client_ids": "contact"}),
+        "list": MappingProxyType(
+            {"include_ids": "case", "client_ids": "contact", "exclude_ids": "case"}
+        ),
+        "campaign": MappingProxyType({"case_list_id": "list"}),
+    }
+)
+
+# A list's membership fields: applied after the list exists, by attach / append calls.
+MEMBERSHIP_FIELDS: Mapping[str, Kind] = MappingProxyType(
+    {"include_ids": "case", "client_ids": "contact"}
+)
+
+# Reference fields that hold one reference rather than a list of them.
+SINGLE_REFERENCE_FIELDS = frozenset({"case_list_id"})
+
+Ref = str | int
+"""A reference as written in a manifest: a symbol (str) or the ID of an existing record (int)."""
+
+JSON = Any
+"""A JSON value as the API takes it (str, int, float, bool, None, list, dict)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a node stands in its file (1-based)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One desired Kayse record, after interpolation and defaults, with references unresolved.
+
+    ``fields`` holds every API field that is not a reference field; ``refs`` holds the
+    reference fields (``case_list_id`` as a one-element tuple).
+    """
+
+    kind: Kind
+    symbol: str
+    fields: Mapping[str, JSON]
+    refs: Mapping[str, tuple[Ref, ...]]
+    position: Position
+
+    def referenced_symbols(self) -> Iterator[str]:
+        """Every symbol this record points at, membership included."""
+        for values in self.refs.values():
+            for value in values:
+                if isinstance(value, str):
+                    yield value
+
+    def dependencies(self) -> Iterator[str]:
+        """Symbols that must exist before this record can be created."""
+        for name, values in self.refs.items():
+            if self.kind == "list" and name in MEMBERSHIP_FIELDS:
+                continue  # membership is applied after the list exists
+            for value in values:
+                if isinstance(value, str):
+                    yield value
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the target account has configured, as the manifest's ``account`` block says."""
+
+    case_types: tuple[str, ...] | None = None
+    case_statuses: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated manifest: every record of every kind, keyed by symbol."""
+
+    path: Path
+    account: Account
+    records: Mapping[str, Record]
+    source_text_sha256: str = ""
+    extra: Mapping[str, JSON] = field(default_factory=lambda: MappingProxyType({}))
+
+    def of_kind(self, kind: Kind) -> Iterator[Record]:
+        """The records of one kind, in file order (which never decides the order of creation)."""
+        return (r for r in self.records.values() if r.kind == kind)
+
+    def kind_of(self, symbol: str) -> Kind | None:
+        record = self.records.get(symbol)
+        return record.kind if record else None
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for _ in self.of_kind(kind))
