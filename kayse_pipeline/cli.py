@@ -50,7 +50,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main() -> None:
     """Console entry point. Usage errors exit 1 like every other error (2 is plan's 'changes')."""
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
@@ -67,8 +68,12 @@ def main() -> None:
 # Registered at the end: each command module imports the core, which never imports the CLI.
 from kayse_pipeline.commands.apply import apply  # noqa: E402
 from kayse_pipeline.commands.plan import plan  # noqa: E402
+from kayse_pipeline.commands.sandbox import sandbox  # noqa: E402
 from kayse_pipeline.commands.state import state  # noqa: E402
+from kayse_pipeline.commands.validate import validate  # noqa: E402
 
 cli.add_command(plan)
 cli.add_command(apply)
 cli.add_command(state)
+cli.add_command(validate)
+cli.add_command(sandbox)

@@ -55,6 +55,7 @@ class ApplyResult:
 
     outcomes: list[Outcome] = field(default_factory=list)
     membership_failures: list[str] = field(default_factory=list)
+    membership_changes: list[str] = field(default_factory=list)
     requests: int = 0
     stopped: str | None = None
 
@@ -308,6 +309,10 @@ class Executor:
                 self._partial_lists.add(mp.list_symbol)
                 self._halt(str(exc))
             adding = mp.op in ("attach", "append")
+            noun = "case(s)" if mp.field == "include_ids" else "contact(s)"
+            self.result.membership_changes.append(
+                f"list {mp.list_symbol}: {mp.op} {len(chunk)} {noun}"
+            )
             self.state.record_members(
                 mp.list_symbol,
                 mp.field,  # type: ignore[arg-type]

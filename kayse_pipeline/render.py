@@ -132,6 +132,7 @@ def apply_json(report: PlanReport, result: ApplyResult) -> dict[str, Any]:
             )
             for o in result.outcomes
         ],
+        "membership_changes": result.membership_changes,
         "membership_failures": result.membership_failures,
         "summary": result.counts(),
         "requests": result.requests,
@@ -146,6 +147,7 @@ def apply_text(result: ApplyResult, *, list_records: bool) -> str:
         for o in result.outcomes:
             id_part = str(o.id) if o.id is not None else "-"
             lines.append(f"  {o.kind:8} {o.symbol:32} {id_part:>10}  {o.action}")
+    lines += [f"  {change}" for change in result.membership_changes[:50]]
     problems = [o for o in result.outcomes if o.message and o.action != "unchanged"]
     for o in problems[:50]:
         lines.append(f"{o.action}: {o.kind} {o.symbol}: {o.message}")
@@ -204,7 +206,7 @@ class ProgressReporter:
         self.done_count = 0
         self.requests = 0
         self.budget: str = "?"
-        self._last = 0.0
+        self._last = time.monotonic()
 
     def step(self, description: str, count: int) -> None:
         self._clear()

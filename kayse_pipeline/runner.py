@@ -119,10 +119,12 @@ def open_client(
     trace = Trace(log=log)
     transport: httpx.BaseTransport | None = None
     if options.sandbox:
-        from kayse_pipeline.sandbox import open_sandbox  # the emulator loads only when asked for
+        # The emulator loads only when asked for.
+        from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
 
         account = manifest.account if manifest is not None else None
-        transport = open_sandbox(options.sandbox_dir, account=account)
+        core = open_sandbox(options.sandbox_dir, account=account)
+        transport = SandboxTransport(core)
         base_url, key = "http://sandbox.invalid/v1", None
     else:
         base_url = options.target
