@@ -83,7 +83,7 @@ class Reporter(Protocol):
 
     def done(self, outcome: Outcome) -> None: ...
 
-    def progress(self, records_done: int, requests: int) -> None: ...
+    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None: ...
 
 
 class SilentReporter:
@@ -95,7 +95,7 @@ class SilentReporter:
     def done(self, outcome: Outcome) -> None:
         pass
 
-    def progress(self, records_done: int, requests: int) -> None:
+    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:
         pass
 
 
@@ -319,7 +319,7 @@ class Executor:
                 add=chunk if adding else (),
                 remove=() if adding else chunk,
             )
-            self.reporter.progress(len(self._finished), self.client.trace.requests)
+            self._progress()
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -334,7 +334,11 @@ class Executor:
         outcome = Outcome(rp.kind, rp.symbol, record_id, action, message)
         self.result.outcomes.append(outcome)
         self.reporter.done(outcome)
-        self.reporter.progress(len(self._finished), self.client.trace.requests)
+        self._progress()
+
+    def _progress(self) -> None:
+        trace, pacer = self.client.trace, self.client.pacer
+        self.reporter.progress(len(self._finished), trace.requests, pacer.remaining)
 
     def _halt(self, reason: str) -> NoReturn:
         self.result.stopped = reason

@@ -181,7 +181,8 @@ def junit_xml(result: ApplyResult) -> bytes:
             counts["skipped"] += 1
     for key, value in counts.items():
         suite.set(key, str(value))
-    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    text: bytes = ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+    return text
 
 
 def _drop_none(doc: dict[str, Any]) -> dict[str, Any]:
@@ -216,15 +217,17 @@ class ProgressReporter:
     def done(self, outcome: Outcome) -> None:
         pass
 
-    def progress(self, records_done: int, requests: int) -> None:
+    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:
         self.done_count, self.requests = records_done, requests
+        self.budget = "?" if budget_left is None else str(budget_left)
         now = time.monotonic()
         if self.tty:
             self._bar("")
         elif now - self._last >= self.every:
             self._last = now
             self.stream.write(
-                f"progress: {records_done}/{self.total} records, {requests} requests\n"
+                f"progress: {records_done}/{self.total} records, {requests} requests, "
+                f"budget left {self.budget}\n"
             )
             self.stream.flush()
 
@@ -244,7 +247,7 @@ class ProgressReporter:
         bar = "#" * filled + "." * (width - filled)
         self.stream.write(
             f"\r[{bar}] {self.done_count}/{self.total} records, "
-            f"{self.requests} requests{suffix}\x1b[K"
+            f"{self.requests} requests, budget left {self.budget}{suffix}\x1b[K"
         )
         self.stream.flush()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -16,9 +17,9 @@ from kayse_pipeline.sandbox.process import SandboxProcess
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> SandboxProcess:
+def server(tmp_path: Path) -> Iterator[SandboxProcess]:
     with running_sandbox(tmp_path) as process:
-        yield process  # type: ignore[misc]
+        yield process
 
 
 def write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
