@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from kayse_pipeline import __version__
-from kayse_pipeline.errors import KayseError
+from kayse_pipeline.errors import KayseError, ManifestError
 
 
 class KayseGroup(click.Group):
@@ -19,7 +19,8 @@ class KayseGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KayseError as exc:
-            click.echo(f"error: {exc}" if "\n" not in str(exc) else str(exc), err=True)
+            # Manifest errors are FILE:LINE:COL lines that editors and CI annotations parse.
+            click.echo(str(exc) if isinstance(exc, ManifestError) else f"error: {exc}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted: everything Kayse answered so far is saved", err=True)
@@ -67,7 +68,10 @@ def main() -> None:
 
 # Registered at the end: each command module imports the core, which never imports the CLI.
 from kayse_pipeline.commands.apply import apply  # noqa: E402
+from kayse_pipeline.commands.destroy import destroy  # noqa: E402
+from kayse_pipeline.commands.import_ import import_  # noqa: E402
 from kayse_pipeline.commands.plan import plan  # noqa: E402
+from kayse_pipeline.commands.refresh import refresh  # noqa: E402
 from kayse_pipeline.commands.sandbox import sandbox  # noqa: E402
 from kayse_pipeline.commands.state import state  # noqa: E402
 from kayse_pipeline.commands.validate import validate  # noqa: E402
@@ -77,3 +81,6 @@ cli.add_command(apply)
 cli.add_command(state)
 cli.add_command(validate)
 cli.add_command(sandbox)
+cli.add_command(import_)
+cli.add_command(refresh)
+cli.add_command(destroy)

@@ -110,6 +110,11 @@ def check_api_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"--api-url must be an http(s) URL, got {url!r}")
+    if parts.username or parts.password:
+        # Not echoed: the URL would be printed and saved in the state, and it holds a secret.
+        raise ConfigError(
+            "--api-url must not hold a user name or password; the key goes in KAYSE_API_KEY"
+        )
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigError(
             f"refusing to send the API key over plain http to {parts.hostname}; use https"
@@ -149,8 +154,10 @@ class KayseClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        self._secrets: tuple[str, ...] = ()
         if api_key:
-            headers[KEY_HEADER] = api_key
+            headers[KEY_HEADER] = check_api_key(api_key)
+            self._secrets = (api_key, headers[KEY_HEADER])
         self._http = httpx.Client(
             base_url=self.base_url,
             headers=headers,
@@ -193,9 +200,18 @@ class KayseClient:
                 response = self._send(endpoint.method, path, content, params)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left this machine: repeating it is safe for any call.
-                reason = f"cannot connect to {self.base_url} ({type(exc).__name__})"
+                reason = f"cannot connect to {self.base_url} ({_connect_failure(exc)})"
                 if not self._may_retry(attempt, started):
-                    raise TransportError(f"{reason}; is the API URL right?") from exc
+                    raise TransportError(
+                        f"{reason}; gave up after {attempt + 1} attempts: is the API URL right, "
+                        "and is the network up?"
+                    ) from None  # httpx's text may quote the request; the reason says enough
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
+                # Refused by this machine before sending: repeating it would fail the same way.
+                raise TransportError(
+                    f"{endpoint.method} {endpoint.path}: the request could not be sent "
+                    f"({type(exc).__name__}); nothing reached Kayse"
+                ) from None  # httpx's text quotes the offending header, which may be the key
             except httpx.TransportError as exc:
                 reason = f"{endpoint.method} {endpoint.path}: {_describe(exc)}"
                 if not safe:
@@ -214,7 +230,10 @@ class KayseClient:
                     self.trace.faults += 1
                     self.pacer.after_429(response.headers)
                     continue
-                error = _api_error(response, endpoint, content)
+                if status not in RETRY_STATUSES and not _speaks_json(response):
+                    # An HTML 404 or 405 is a web server, not Kayse: no record can be at fault.
+                    raise TransportError(_not_kayse(self.base_url, endpoint, response))
+                error = _api_error(response, endpoint, content, self._secrets)
                 if status not in RETRY_STATUSES:
                     raise error
                 self.trace.faults += 1
@@ -225,7 +244,7 @@ class KayseClient:
                 if not self._may_retry(attempt, started):
                     raise error
             self.trace.retries += 1
-            self._sleep(self.retry.delay(attempt, self._rng))
+            self._sleep(self._backoff(attempt, started))
             attempt += 1
 
     def _send(
@@ -257,6 +276,54 @@ class KayseClient:
             return False
         return time.monotonic() - started < self.retry.max_elapsed_seconds
 
+    def _backoff(self, attempt: int, started: float) -> float:
+        """The jittered delay before the next attempt, cut so the total stays within bounds."""
+        left = self.retry.max_elapsed_seconds - (time.monotonic() - started)
+        return max(0.0, min(self.retry.delay(attempt, self._rng), left))
+
+
+def check_api_key(key: str) -> str:
+    """The key as sent: surrounding whitespace dropped; anything a header cannot carry refused.
+
+    httpx and h11 quote an illegal header value in their exceptions, so a bad key must
+    never reach them.
+    """
+    key = key.strip()
+    if not key or any(not 0x21 <= ord(char) <= 0x7E for char in key):
+        raise ConfigError(
+            "KAYSE_API_KEY holds characters that an HTTP header cannot carry (spaces, line "
+            "breaks or non-ASCII letters); copy the key from Kayse again"
+        )
+    return key
+
+
+def _connect_failure(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "no answer to the connection in time"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "no free connection in time"
+    return "connection refused or host not found"
+
+
+def _speaks_json(response: httpx.Response) -> bool:
+    """Whether an answer is Kayse's kind of answer: a JSON body, or none at all."""
+    if not response.content:
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def _not_kayse(base_url: str, endpoint: Endpoint, response: httpx.Response) -> str:
+    kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+    return (
+        f"{base_url} answered {endpoint.method} {endpoint.path} with HTTP "
+        f"{response.status_code} and {kind}, not Kayse's JSON: is --api-url (or KAYSE_API_URL) "
+        "the Kayse Public API, ending in /v1?"
+    )
+
 
 def _redacted(headers: httpx.Headers) -> str:
     shown = {
@@ -284,7 +351,12 @@ def _json(response: httpx.Response, endpoint: Endpoint) -> Any:
         ) from exc
 
 
-def _api_error(response: httpx.Response, endpoint: Endpoint, sent: bytes | None) -> ApiError:
+def _api_error(
+    response: httpx.Response,
+    endpoint: Endpoint,
+    sent: bytes | None,
+    secrets: tuple[str, ...] = (),
+) -> ApiError:
     message = ""
     try:
         doc = response.json()
@@ -295,6 +367,8 @@ def _api_error(response: httpx.Response, endpoint: Endpoint, sent: bytes | None)
     if not message:
         message = response.reason_phrase or "no message"
     message = scrub(message, sent)
+    for secret in secrets:  # a proxy or a foreign server may echo the headers it got
+        message = message.replace(secret, "[redacted]")
     cls = AuthError if response.status_code == 401 else ApiError
     if cls is AuthError:
         message += " (check KAYSE_API_KEY: the key is missing, wrong or disabled)"

@@ -20,6 +20,7 @@ from kayse_pipeline.errors import (
     AuthError,
     BudgetExhaustedError,
     OutcomeUnknownError,
+    StateError,
     TransportError,
 )
 from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Record, Ref
@@ -200,9 +201,17 @@ class Executor:
         except (BudgetExhaustedError, TransportError) as exc:
             self.state.release(rp.symbol for rp in batch)  # never reached Kayse
             self._halt(str(exc))
-        self.state.save_ids(
-            kind, [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)]
-        )
+        try:
+            self.state.save_ids(
+                kind, [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)]
+            )
+        except StateError as exc:
+            # The records stay unknown in the journal; these IDs are the only copy left.
+            pairs = " ".join(f"{rp.symbol} {i}" for rp, i in zip(batch, ids, strict=True))
+            raise StateError(
+                f"{exc}. Kayse created {len(batch)} {kind}(s) whose IDs could not be saved: "
+                f"once the state can be written, run `kayse-pipeline state set MANIFEST {pairs}`"
+            ) from exc
         for rp, record_id in zip(batch, ids, strict=True):
             self._outcome(rp, "created", record_id)
 
@@ -291,6 +300,8 @@ class Executor:
                 self._partial_lists.add(mp.list_symbol)
                 continue
             ids.append(self._resolve(ref))
+        if not ids:
+            return  # every member waits for something: nothing to send yet
         list_id = self.state.id_of(mp.list_symbol)
         key = "include_ids" if mp.field == "include_ids" else "client_ids"
         self.reporter.step(f"{mp.op} {len(ids)} on list {mp.list_symbol}", len(ids))
@@ -400,10 +411,12 @@ def _ids_from(
 
 
 def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:
-    symbols = ", ".join(rp.symbol for rp in batch[:5]) + (" …" if len(batch) > 5 else "")
+    # Every symbol is in the JSON records and in the list the CLI prints on stderr.
+    symbols = ", ".join(rp.symbol for rp in batch[:5])
+    more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
     first = manifest.records[batch[0].symbol]
     return (
-        f"Not known whether Kayse created {len(batch)} {first.kind}(s) ({symbols}). "
+        f"Not known whether Kayse created {len(batch)} {first.kind}(s) ({symbols}{more}). "
         "Check in Kayse, then record each ID with `kayse-pipeline state set MANIFEST SYMBOL ID`, "
         "or release it to be created again with `kayse-pipeline state forget MANIFEST SYMBOL`"
     )

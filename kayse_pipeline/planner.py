@@ -23,6 +23,7 @@ from kayse_pipeline.model import (
     Ref,
 )
 from kayse_pipeline.state import Saved
+from kayse_pipeline.targets import expand_targets
 
 DEFAULT_BATCH_SIZE = 100
 
@@ -144,18 +145,28 @@ def batches(count: int, size: int) -> int:
 
 
 def make_plan(
-    manifest: Manifest, state: StateView, *, batch_size: int = DEFAULT_BATCH_SIZE
+    manifest: Manifest,
+    state: StateView,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    targets: frozenset[str] | None = None,
 ) -> Plan:
-    """Compare every record with its saved fingerprint and order the calls that close the gap."""
+    """Compare every record with its saved fingerprint and order the calls that close the gap.
+
+    With ``targets`` (``--target``) only those records and what they depend on are planned.
+    """
     if batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     records = _record_plans(manifest, state)
+    if targets is not None:
+        chosen = expand_targets(manifest, targets, "dependencies")
+        records = {symbol: rp for symbol, rp in records.items() if symbol in chosen}
     memberships = _membership_plans(manifest, state, records)
     steps = _steps(manifest, records, memberships, batch_size)
     orphans = tuple(
         (symbol, saved)
         for symbol, saved in sorted(state.records.items())
-        if symbol not in manifest.records
+        if symbol not in manifest.records and targets is None
     )
     return Plan(tuple(records.values()), tuple(memberships), tuple(steps), orphans, batch_size)
 
@@ -205,9 +216,9 @@ def _membership_plans(
 ) -> list[MembershipPlan]:
     plans: list[MembershipPlan] = []
     for record in manifest.of_kind("list"):
-        list_plan = records[record.symbol]
-        if list_plan.action == "unknown":
-            continue
+        list_plan = records.get(record.symbol)
+        if list_plan is None or list_plan.action == "unknown":
+            continue  # not targeted, or waiting for a person
         # A list update re-applies its filter as a set in Kayse, which drops manual members.
         fresh = list_plan.action in ("create", "update")
         for field, (add_op, remove_op) in MEMBERSHIP_OPS.items():

@@ -40,6 +40,7 @@ class Options:
     batch_size: int = DEFAULT_BATCH_SIZE
     max_wait: float = DEFAULT_MAX_WAIT
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    targets: frozenset[str] | None = None  # --target: None means every record
 
     @property
     def target(self) -> str:
@@ -78,7 +79,7 @@ def plan(options: Options) -> PlanReport:
     manifest = load(options)
     target = options.target
     state = StateStore.open(options.state_path, target, lock=False)
-    the_plan = make_plan(manifest, state, batch_size=options.batch_size)
+    the_plan = make_plan(manifest, state, batch_size=options.batch_size, targets=options.targets)
     return PlanReport(manifest, the_plan, target, options.state_path)
 
 
@@ -93,7 +94,9 @@ def apply(
     manifest = load(options)
     target = options.target
     with StateStore.open(options.state_path, target) as state:
-        the_plan = make_plan(manifest, state, batch_size=options.batch_size)
+        the_plan = make_plan(
+            manifest, state, batch_size=options.batch_size, targets=options.targets
+        )
         report = PlanReport(manifest, the_plan, target, options.state_path)
         with open_client(
             options, manifest, on_wait=on_wait, log=log, lazy=not the_plan.steps

@@ -81,6 +81,7 @@ class StateStore:
         # list symbol -> field -> IDs that Kayse has as members through this recipe
         self.memberships: dict[str, dict[str, set[int]]] = {}
         self._journal: IO[str] | None = None
+        self._write_failed = False
         self._lock: IO[str] | None = None
         self.recovered_journal = False
         self.stale_lock: str | None = None
@@ -96,6 +97,10 @@ class StateStore:
             store._acquire_lock()
         try:
             store._load()
+            if lock and store.recovered_journal:
+                # Fold a dead run's journal in now: its last line may be torn, and appending
+                # after a torn line would damage the entry written next.
+                store.save()
         except BaseException:
             store._release_lock()
             raise
@@ -112,8 +117,14 @@ class StateStore:
     def __enter__(self) -> StateStore:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        try:
+            self.close()
+        except StateError:
+            if exc is None:
+                raise
+            # The error on its way out says more (it may carry IDs to record); the journal
+            # that could not be folded in keeps everything for the next run.
 
     @property
     def _journal_path(self) -> Path:
@@ -124,8 +135,11 @@ class StateStore:
         return self.path.with_name(self.path.name + ".lock")
 
     def _acquire_lock(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self._lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until close
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self._lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until close
+        except OSError as exc:
+            raise StateError(f"cannot lock {self.path}: {exc.strerror}") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -234,7 +248,10 @@ class StateStore:
         return parsed
 
     def _replay_journal(self) -> None:
-        lines = self._journal_path.read_text(encoding="utf-8").splitlines()
+        try:
+            lines = self._journal_path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"cannot read {self._journal_path}: {exc}") from exc
         for number, line in enumerate(lines, start=1):
             try:
                 entry = json.loads(line)
@@ -244,14 +261,22 @@ class StateStore:
                 raise StateError(
                     f"{self._journal_path}:{number}: journal entry is damaged"
                 ) from exc
+            damaged = StateError(f"{self._journal_path}:{number}: journal entry is damaged")
+            if not isinstance(entry, dict):
+                raise damaged
             if number == 1:
+                if entry.get("format") != FORMAT or not isinstance(entry.get("salt"), str):
+                    raise damaged
                 if entry.get("target") != self.target:
                     raise TargetMismatchError(
                         f"{self._journal_path} belongs to {entry.get('target')}, not {self.target}"
                     )
-                self.salt = entry.get("salt", self.salt)
+                self.salt = entry["salt"]
                 continue
-            self._apply(entry)
+            try:
+                self._apply(_checked(entry))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise damaged from exc
 
     def _apply(self, entry: Mapping[str, Any]) -> None:
         op = entry["op"]
@@ -296,25 +321,32 @@ class StateStore:
     # -- changes (each one journalled and fsynced before it returns) ------------------------
 
     def _write(self, entry: Mapping[str, Any]) -> None:
-        if self._journal is None:
-            fresh = not self._journal_path.exists()
-            try:
-                self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
-                if fresh:
-                    header = {"target": self.target, "salt": self.salt, "format": FORMAT}
-                    self._journal.write(json.dumps(header) + "\n")
-            except OSError as exc:
-                raise StateError(f"cannot write {self._journal_path}: {exc.strerror}") from exc
+        if self._write_failed:
+            # A failed write may have left a torn line: only the end of a journal may be torn.
+            raise StateError(f"cannot write {self._journal_path} since an earlier write failed")
         try:
-            self._journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
-            self._journal.flush()
-            os.fsync(self._journal.fileno())
+            journal = self._journal or self._open_journal()
+            journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
+            journal.flush()
+            os.fsync(journal.fileno())
         except OSError as exc:
+            self._write_failed = True
             raise StateError(
                 f"cannot write {self._journal_path}: {exc.strerror}; "
                 "nothing more will be sent until the state can be saved"
             ) from exc
         self._apply(entry)
+
+    def _open_journal(self) -> IO[str]:
+        fresh = not self._journal_path.exists()
+        self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
+        if fresh:
+            header = {"target": self.target, "salt": self.salt, "format": FORMAT}
+            self._journal.write(json.dumps(header) + "\n")
+            # The new file's name must survive a power cut, not only its content.
+            self._journal.flush()
+            _fsync_dir(self.path.parent)
+        return self._journal
 
     def mark_pending(self, kind: Kind, items: Iterable[tuple[str, str]]) -> None:
         """Say that a create of these (symbol, fingerprint) pairs is about to be sent."""
@@ -374,12 +406,39 @@ class StateStore:
                 f"cannot save {self.path}: {exc.strerror}; the journal "
                 f"{self._journal_path.name} still holds every ID, run again once it can be written"
             ) from exc
+        except BaseException:  # Ctrl-C: the file and the journal are as they were
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         if self._journal is not None:
-            self._journal.close()
+            with contextlib.suppress(OSError):  # a failed write's data may still be buffered
+                self._journal.close()
             self._journal = None
         with contextlib.suppress(FileNotFoundError):
             self._journal_path.unlink()
         _fsync_dir(self.path.parent)
+
+
+def _checked(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry whose fields have the types ``_apply`` relies on (else ValueError)."""
+    op = entry["op"]
+    ok = True
+    if op in ("pending", "saved"):
+        width = 2 if op == "pending" else 3
+        ok = entry["kind"] in KIND_ORDER and all(
+            isinstance(item, list) and len(item) == width and isinstance(item[0], str)
+            for item in entry["items"]
+        )
+        if op == "saved":
+            ok = ok and all(type(item[1]) is int for item in entry["items"])
+    elif op == "released":
+        ok = all(isinstance(symbol, str) for symbol in entry["symbols"])
+    elif op == "members":
+        ok = isinstance(entry["list"], str) and entry["field"] in ("include_ids", "client_ids")
+        ok = ok and all(type(i) is int for i in [*entry.get("add", ()), *entry.get("remove", ())])
+    if not ok:
+        raise ValueError(op)
+    return entry
 
 
 def _section(name: str, entries: list[str], *, last: bool) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 

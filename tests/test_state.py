@@ -108,18 +108,18 @@ def test_damaged_middle_journal_line_is_an_error(tmp_path: Path) -> None:
             "has state format version 9; this kayse-pipeline reads version 1",
         ),
         (
-            '{"format": "kayse-pipeline-state", "version": 1, "target": "%s", "salt": "s", '
-            '"records": {"a": {"kind": "contact", "id": "50", "fingerprint": "f"}}}' % URL,
+            f'{{"format": "kayse-pipeline-state", "version": 1, "target": "{URL}", "salt": "s", '
+            '"records": {"a": {"kind": "contact", "id": "50", "fingerprint": "f"}}}',
             "record 'a' is damaged",
         ),
         (
-            '{"format": "kayse-pipeline-state", "version": 1, "target": "%s", "salt": "s", '
-            '"records": {"a": {"kind": "person", "id": 5, "fingerprint": "f"}}}' % URL,
+            f'{{"format": "kayse-pipeline-state", "version": 1, "target": "{URL}", "salt": "s", '
+            '"records": {"a": {"kind": "person", "id": 5, "fingerprint": "f"}}}',
             "record 'a' is damaged",
         ),
         (
-            '{"format": "kayse-pipeline-state", "version": 1, "target": "%s", "salt": "s", '
-            '"records": {}, "memberships": {"l": {"include_ids": ["x"]}}}' % URL,
+            f'{{"format": "kayse-pipeline-state", "version": 1, "target": "{URL}", "salt": "s", '
+            '"records": {}, "memberships": {"l": {"include_ids": ["x"]}}}',
             "memberships of 'l' are damaged",
         ),
     ],
@@ -155,7 +155,9 @@ def test_second_run_is_refused_and_a_killed_run_frees_the_lock(tmp_path: Path) -
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(StateLockedError, match=rf"in use by another kayse-pipeline run \(pid {holder.pid} on"):
+        with pytest.raises(
+            StateLockedError, match=rf"in use by another kayse-pipeline run \(pid {holder.pid} on"
+        ):
             StateStore.open(path, URL)
     finally:
         assert holder.pid is not None
@@ -172,7 +174,9 @@ def test_full_disk_while_saving_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     state = StateStore.open(path, URL)
     (tmp_path / "s.json.journal").symlink_to("/dev/full")
-    with pytest.raises(StateError, match="cannot write .*s.json.journal: No space left on device"):
+    with pytest.raises(
+        StateError, match=r"cannot write .*s\.json\.journal: No space left on device"
+    ):
         state.save_ids("contact", [("maria", 1, "f")])
     state._release_lock()
 

@@ -47,21 +47,46 @@ def target_options(func: F) -> F:
     return func
 
 
-def run_options(func: F) -> F:
-    """--batch-size and --max-wait, for commands that send requests."""
-    func = click.option(
+def max_wait_option(func: F) -> F:
+    """--max-wait, for commands that send requests."""
+    return click.option(
         "--max-wait",
         type=click.FloatRange(min=0),
         default=DEFAULT_MAX_WAIT,
         show_default=True,
         help="Longest wait, in seconds, for the rate-limit budget to reset before stopping.",
     )(func)
+
+
+def max_reads_option(func: F) -> F:
+    """--max-reads N, for commands that read records back."""
+    return click.option(
+        "--max-reads",
+        type=click.IntRange(min=1),
+        help="Spend at most N requests of the rate budget on reading records back.",
+    )(func)
+
+
+def run_options(func: F) -> F:
+    """--batch-size and --max-wait, for commands that send requests."""
+    func = max_wait_option(func)
     return click.option(
         "--batch-size",
         type=click.IntRange(min=1),
         default=DEFAULT_BATCH_SIZE,
         show_default=True,
         help="Records per bulk request (and IDs per attach / append request).",
+    )(func)
+
+
+def target_option(func: F) -> F:
+    """--target SYMBOL, repeatable: act on those records only (and what they bring along)."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="SYMBOL",
+        help="Only this record and what it depends on (destroy: what depends on it); repeatable.",
     )(func)
 
 
@@ -73,6 +98,7 @@ def options(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_wait: float = DEFAULT_MAX_WAIT,
+    targets: tuple[str, ...] = (),
 ) -> Options:
     return Options(
         manifest=manifest,
@@ -82,6 +108,7 @@ def options(
         batch_size=batch_size,
         max_wait=max_wait,
         env=dict(os.environ),
+        targets=frozenset(targets) if targets else None,
     )
 
 

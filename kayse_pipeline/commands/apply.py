@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 
 from kayse_pipeline import render, runner
-from kayse_pipeline.commands._options import echo_json, options, run_options, target_options
+from kayse_pipeline.commands._options import (
+    echo_json,
+    options,
+    run_options,
+    target_option,
+    target_options,
+)
 from kayse_pipeline.runner import load
+from kayse_pipeline.unknowns import advice_from_state, unknown_advice
 
 LIST_RECORDS_UP_TO = 200  # a longer apply prints counts, not a line per record
 
@@ -20,6 +27,7 @@ LIST_RECORDS_UP_TO = 200  # a longer apply prints counts, not a line per record
 @click.option(
     "--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report."
 )
+@target_option
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -31,14 +39,28 @@ def apply(
     batch_size: int,
     max_wait: float,
     junit: Path | None,
+    targets: tuple[str, ...],
 ) -> None:
     """Create and update what MANIFEST describes; never prompts."""
-    opts = options(manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait)
+    opts = options(
+        manifest,
+        state,
+        api_url,
+        sandbox,
+        batch_size=batch_size,
+        max_wait=max_wait,
+        targets=targets,
+    )
     total = len(load(opts).records)
     progress = render.ProgressReporter(total, tty=sys.stderr.isatty() and output != "json")
     log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
     try:
         report, result = runner.apply(opts, reporter=progress, on_wait=progress.waiting, log=log)
+    except KeyboardInterrupt:
+        progress.finish()
+        if advice := advice_from_state(opts):  # the create that was in flight, if any
+            click.echo(advice, err=True)
+        raise
     finally:
         progress.finish()
     if junit is not None:
@@ -53,5 +75,8 @@ def apply(
         click.echo(
             render.apply_text(result, list_records=len(result.outcomes) <= LIST_RECORDS_UP_TO)
         )
+    unknown = [o.symbol for o in result.outcomes if o.action == "unknown"]
+    if unknown:
+        click.echo(unknown_advice(opts, report.manifest, unknown), err=True)
     if not result.ok:
         ctx.exit(1)

@@ -1,0 +1,201 @@
+"""destroy and plan --destroy end to end: the recipe's records go, every other one stays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_helpers import SEED_MANIFEST, actions, kayse
+from lifecycle_helpers import api, kayse_stdin, sent_since, state_doc, write
+from sandbox_helpers import TEST_KEY, running_sandbox
+
+from kayse_pipeline.sandbox.process import SandboxProcess
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SandboxProcess]:
+    with running_sandbox(tmp_path) as process:
+        yield process
+
+
+def applied(tmp_path: Path, server: SandboxProcess, text: str = SEED_MANIFEST) -> None:
+    write(tmp_path, text)
+    run = kayse(["apply", "seed.yaml"], cwd=tmp_path, url=server.url)
+    assert run.code == 0, run.stderr
+
+
+def unrelated(server: SandboxProcess) -> None:
+    """Records someone made by hand: a contact, a case of theirs, and a list holding it."""
+    person = {"first_name": "Ann", "last_name": "Lee", "external_source": "manual"}
+    contact = api(server, "POST", "/clients", person | {"external_source_id": "hand_1"})
+    case = {"case_number": "HAND-1", "status": "active", "type": "personal_injury"}
+    case |= {"external_source": "manual", "external_source_id": "hand_c1"}
+    case_id = api(server, "POST", "/cases", case | {"client_ids": [contact["id"]]})["id"]
+    list_id = api(server, "POST", "/case_lists", {"name": "Hand-made list"})["id"]
+    api(server, "PATCH", f"/case_lists/{list_id}/attach", {"include_ids": [case_id]})
+
+
+def test_destroy_removes_the_recipes_records_and_nothing_else(
+    tmp_path: Path, server: SandboxProcess
+) -> None:
+    unrelated(server)
+    applied(tmp_path, server)
+    # The recipe's list also holds the hand-made case: destroy detaches it, never deletes it.
+    api(server, "PATCH", "/case_lists/2/attach", {"include_ids": [1]})
+    before_dump = server.dump()
+
+    plan = kayse(
+        ["plan", "seed.yaml", "--destroy", "--detailed-exitcode", "--output", "json"],
+        cwd=tmp_path,
+        url=server.url,
+    )
+    assert plan.code == 2, plan.stderr
+    assert actions(plan) == {
+        "q2_outreach": "left-behind",
+        "q2_pi": "left-behind",
+        "garcia_auto": "delete",
+        "maria": "delete",
+    }
+    assert plan.json()["requests"] == 4
+
+    before = server.stats()["by_endpoint"]
+    run = kayse(["destroy", "seed.yaml", "--yes", "--output", "json"], cwd=tmp_path, url=server.url)
+    assert run.code == 0, run.stderr
+    assert actions(run) == {
+        "q2_outreach": "left-behind",
+        "q2_pi": "left-behind",
+        "garcia_auto": "deleted",
+        "maria": "deleted",
+    }
+    assert run.json()["requests"] == 4
+    assert sent_since(server, before) == {
+        "PATCH /v1/case_lists/{id}/detach": 1,
+        "POST /v1/case_lists/{id}/clients/remove": 1,
+        "POST /v1/cases/bulk_delete": 1,
+        "DELETE /v1/clients/{id}": 1,
+    }
+    dump = server.dump()
+    assert dump["clients"] == before_dump["clients"][:1]  # Ann, untouched
+    assert dump["cases"] == before_dump["cases"][:1]  # her case, untouched
+    assert dump["case_lists"][0] == before_dump["case_lists"][0]  # her list, untouched
+    assert dump["case_lists"][1]["case_ids"] == [1]  # the recipe attached only its own case
+    assert dump["campaigns"] == before_dump["campaigns"]
+    state = state_doc(tmp_path)
+    assert set(state["records"]) == {"q2_pi", "q2_outreach"}  # still in Kayse, left behind
+    assert state["memberships"] == {}
+
+    again = kayse(["destroy", "seed.yaml", "--yes"], cwd=tmp_path, url=server.url)
+    assert again.code == 0
+    assert again.stdout.splitlines()[-1] == "Summary: 2 left-behind; 0 request(s) sent."
+
+
+def test_destroy_without_a_terminal_needs_yes(tmp_path: Path, server: SandboxProcess) -> None:
+    applied(tmp_path, server)
+    before = server.stats()["requests"]
+    run = kayse_stdin(["destroy", "seed.yaml"], cwd=tmp_path, url=server.url, key=TEST_KEY)
+    assert run.code == 1
+    assert run.stderr == (
+        "error: destroy would delete 2 record(s) in Kayse: run it on a terminal to confirm, "
+        "or pass --yes; nothing was sent\n"
+    )
+    assert server.stats()["requests"] == before
+
+
+def test_destroy_asks_on_a_terminal(tmp_path: Path, server: SandboxProcess) -> None:
+    applied(tmp_path, server)
+    before = server.stats()["requests"]
+    args = ["destroy", "seed.yaml"]
+    no = kayse_stdin(args, cwd=tmp_path, url=server.url, key=TEST_KEY, answer="n\n")
+    assert no.code == 1
+    assert "Delete these records from Kayse? [y/N]" in no.stderr
+    assert "  - contact maria (id 1)" in no.stderr  # the plan is shown first
+    assert no.stderr.endswith("Destroy cancelled: nothing was sent.\n")
+    assert server.stats()["requests"] == before
+
+    yes = kayse_stdin(args, cwd=tmp_path, url=server.url, key=TEST_KEY, answer="y\n")
+    assert yes.code == 0, yes.stderr
+    assert yes.stdout.splitlines()[-1] == "Summary: 2 deleted, 2 left-behind; 4 request(s) sent."
+    dump = server.dump()
+    assert dump["clients"] == [] and dump["cases"] == []
+
+
+def test_destroy_deletes_cases_500_at_a_time_and_tolerates_gone_ones(
+    tmp_path: Path, server: SandboxProcess
+) -> None:
+    cases = "".join(
+        f"  c{n}:\n    case_number: N-{n}\n    status: active\n    type: personal_injury\n"
+        f"    external_source_id: x{n}\n"
+        for n in range(501)
+    )
+    many = SEED_MANIFEST.replace("\ncases:\n", "\ncases:\n" + cases)
+    applied(tmp_path, server, many)
+    api(server, "DELETE", "/cases/7")  # deleted in the app meanwhile
+    api(server, "DELETE", "/clients/1")
+
+    plan = kayse(["plan", "seed.yaml", "--destroy"], cwd=tmp_path, url=server.url)
+    assert "  3. POST   /cases/bulk_delete                   delete 502 case(s), 2 requests" in (
+        plan.stdout
+    )
+    before = server.stats()["by_endpoint"]
+    run = kayse(["destroy", "seed.yaml", "--yes", "--output", "json"], cwd=tmp_path, url=server.url)
+    assert run.code == 0, run.stderr
+    summary = run.json()["summary"]
+    assert summary == {"deleted": 501, "gone": 2, "left-behind": 2}
+    sent = sent_since(server, before)
+    assert sent["POST /v1/cases/bulk_delete"] == 2
+    assert sent["GET /v1/cases/{id}"] == 1  # the one bulk_delete did not name: a 404 proves it
+    assert sent["DELETE /v1/clients/{id}"] == 1
+    assert server.dump()["cases"] == []
+    assert set(state_doc(tmp_path)["records"]) == {"q2_pi", "q2_outreach"}
+
+
+def test_a_destroy_that_stops_halfway_resumes(tmp_path: Path) -> None:
+    # 8 requests per 8 s: apply takes 6, so the destroy runs out after its 2 detaches.
+    with running_sandbox(tmp_path, rate_limit="8/8") as server:
+        applied(tmp_path, server)
+        args = ["destroy", "seed.yaml", "--yes", "--output", "json"]
+        first = kayse([*args, "--max-wait", "0"], cwd=tmp_path, url=server.url)
+        assert first.code == 1
+        assert "more than --max-wait (0 s)" in first.json()["stopped"]
+        assert actions(first) == {
+            "q2_outreach": "left-behind",
+            "q2_pi": "left-behind",
+            "garcia_auto": "skipped",
+            "maria": "skipped",
+        }
+        assert state_doc(tmp_path)["memberships"] == {}  # the detaches are saved
+        before = server.stats()["by_endpoint"]
+        second = kayse(args, cwd=tmp_path, url=server.url)  # waits for the reset
+        assert second.code == 0, second.stderr
+        assert actions(second)["garcia_auto"] == "deleted"
+        assert actions(second)["maria"] == "deleted"
+        # Only what was left: no detach again (a 429 may come first, the budget being spent).
+        assert set(sent_since(server, before)) == {
+            "POST /v1/cases/bulk_delete",
+            "DELETE /v1/clients/{id}",
+        }
+        assert server.dump()["cases"] == [] and server.dump()["clients"] == []
+
+
+def test_destroy_target_takes_what_depends_on_it(tmp_path: Path, server: SandboxProcess) -> None:
+    applied(tmp_path, server)
+    run = kayse(
+        ["destroy", "seed.yaml", "--yes", "--target", "garcia_auto", "--output", "json"],
+        cwd=tmp_path,
+        url=server.url,
+    )
+    assert run.code == 0, run.stderr
+    assert actions(run) == {
+        "q2_outreach": "left-behind",
+        "q2_pi": "left-behind",
+        "garcia_auto": "deleted",
+    }
+    assert run.json()["membership_changes"] == ["list q2_pi: detach 1 case(s)"]
+    assert len(server.dump()["clients"]) == 1  # maria is not the target's dependent
+
+    again = kayse(["apply", "seed.yaml", "--output", "json"], cwd=tmp_path, url=server.url)
+    assert again.code == 0, again.stderr
+    assert actions(again)["garcia_auto"] == "created"
+    dump = server.dump()
+    assert dump["case_lists"][0]["case_ids"] == [dump["cases"][0]["id"]]
