@@ -80,6 +80,8 @@ class ApplyResult:
 class Reporter(Protocol):
     """Progress for people; the executor never prints."""
 
+    def begin(self, total: int) -> None: ...
+
     def step(self, description: str, count: int) -> None: ...
 
     def done(self, outcome: Outcome) -> None: ...
@@ -89,6 +91,9 @@ class Reporter(Protocol):
 
 class SilentReporter:
     """A reporter that shows nothing."""
+
+    def begin(self, total: int) -> None:
+        pass
 
     def step(self, description: str, count: int) -> None:
         pass
@@ -132,6 +137,7 @@ class Executor:
         by_kind: dict[Kind, list[RecordPlan]] = {k: [] for k in KIND_ORDER}
         for rp in self.plan.records:
             by_kind[rp.kind].append(rp)
+        self.reporter.begin(len(self.plan.records))
         try:
             for kind in KIND_ORDER:
                 if kind == "campaign":

@@ -194,13 +194,12 @@ class ProgressReporter:
 
     def __init__(
         self,
-        total: int,
         *,
         stream: TextIO = sys.stderr,
         tty: bool | None = None,
         every: float = 10.0,
     ) -> None:
-        self.total = total
+        self.total = 0
         self.stream = stream
         self.tty = stream.isatty() if tty is None else tty
         self.every = every
@@ -208,6 +207,9 @@ class ProgressReporter:
         self.requests = 0
         self.budget: str = "?"
         self._last = time.monotonic()
+
+    def begin(self, total: int) -> None:
+        self.total = total
 
     def step(self, description: str, count: int) -> None:
         self._clear()

@@ -15,7 +15,6 @@ from kayse_pipeline.commands._options import (
     target_option,
     target_options,
 )
-from kayse_pipeline.runner import load
 from kayse_pipeline.unknowns import advice_from_state, unknown_advice
 
 LIST_RECORDS_UP_TO = 200  # a longer apply prints counts, not a line per record
@@ -51,8 +50,7 @@ def apply(
         max_wait=max_wait,
         targets=targets,
     )
-    total = len(load(opts).records)
-    progress = render.ProgressReporter(total, tty=sys.stderr.isatty() and output != "json")
+    progress = render.ProgressReporter(tty=sys.stderr.isatty() and output != "json")
     log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
     try:
         report, result = runner.apply(opts, reporter=progress, on_wait=progress.waiting, log=log)

@@ -54,7 +54,7 @@ def destroy(
     # bulk_delete takes up to 500 IDs: --batch-size only lowers that when given.
     explicit = ctx.get_parameter_source("batch_size") == click.core.ParameterSource.COMMANDLINE
     delete_batch = min(batch_size, core.BULK_DELETE_MAX) if explicit else core.BULK_DELETE_MAX
-    progress = render.ProgressReporter(0, tty=sys.stderr.isatty() and output != "json")
+    progress = render.ProgressReporter(tty=sys.stderr.isatty() and output != "json")
     log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
     try:
         plan, result = core.destroy(

@@ -34,7 +34,7 @@ def refresh(
 ) -> None:
     """Find records of MANIFEST deleted or changed in Kayse, so that apply puts them back."""
     opts = options(manifest, state, api_url, sandbox, max_wait=max_wait)
-    progress = render.ProgressReporter(0, tty=sys.stderr.isatty() and output != "json")
+    progress = render.ProgressReporter(tty=sys.stderr.isatty() and output != "json")
     log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
     try:
         result = lifecycle.refresh(opts, max_reads=max_reads, on_wait=progress.waiting, log=log)

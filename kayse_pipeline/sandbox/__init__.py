@@ -3,7 +3,7 @@
 ``SandboxCore`` answers (method, path, query, headers, body) from records kept in SQLite;
 ``SandboxTransport`` puts it behind an ``httpx.Client`` with no socket (``--sandbox``);
 ``serve`` / ``SandboxServer`` put it behind HTTP (``kayse-pipeline sandbox serve``).
-Where the Kayse docs are silent, ASSUMPTIONS.md beside this file says what the sandbox does.
+Where the Kayse docs are silent, the README's "API assumptions" says what the sandbox does.
 """
 
 from kayse_pipeline.sandbox.account import AccountConfig, load_account_file
