@@ -20,7 +20,7 @@ from kayse_pipeline.client import ENDPOINTS
 from kayse_pipeline.destroy import DestroyPlan, DestroyResult
 from kayse_pipeline.lifecycle import Adopted, RefreshResult, update_consequence
 from kayse_pipeline.planner import Step
-from kayse_pipeline.render import budget_time, step_line
+from kayse_pipeline.render import budget_time, run_json, step_line
 
 DESTROY_MARK = {"delete": "-", "left-behind": "!", "unknown": "?"}
 REFRESH_ORDER = ("in-sync", "drifted", "gone", "unconfirmed", "unreadable", "skipped", "unknown")
@@ -143,28 +143,7 @@ def destroy_text(result: DestroyResult) -> str:
 
 
 def destroy_json(plan: DestroyPlan, result: DestroyResult) -> dict[str, Any]:
-    return {
-        "manifest": str(plan.manifest.path),
-        "target": plan.target,
-        "records": [
-            _drop_none(
-                {
-                    "kind": o.kind,
-                    "symbol": o.symbol,
-                    "id": o.id,
-                    "action": o.action,
-                    "message": o.message,
-                }
-            )
-            for o in result.outcomes
-        ],
-        "membership_changes": result.membership_changes,
-        "membership_failures": result.membership_failures,
-        "summary": result.counts(),
-        "requests": result.requests,
-        "stopped": result.stopped,
-        "ok": result.ok,
-    }
+    return run_json(plan.manifest.path, plan.target, result)
 
 
 def _step_json(step: Step) -> dict[str, Any]:

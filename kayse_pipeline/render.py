@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TextIO
 from xml.etree import ElementTree as ET
 
 from kayse_pipeline.client import ENDPOINTS
@@ -116,10 +117,42 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
     }
 
 
-def apply_json(report: PlanReport, result: ApplyResult) -> dict[str, Any]:
+class RunOutcome(Protocol):
+    """One record's outcome in a run that sends requests (apply, destroy)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def message(self) -> str | None: ...
+
+
+class RunResult(Protocol):
+    """What apply and destroy report alike."""
+
+    @property
+    def outcomes(self) -> Sequence[RunOutcome]: ...
+
+    membership_changes: list[str]
+    membership_failures: list[str]
+    requests: int
+    stopped: str | None
+
+    @property
+    def ok(self) -> bool: ...
+    def counts(self) -> Mapping[str, Any]: ...
+
+
+def run_json(manifest: Path, target: str, result: RunResult) -> dict[str, Any]:
+    """The contract's JSON document for a run that sent requests."""
     return {
-        "manifest": str(report.manifest.path),
-        "target": report.target,
+        "manifest": str(manifest),
+        "target": target,
         "records": [
             _drop_none(
                 {
@@ -139,6 +172,10 @@ def apply_json(report: PlanReport, result: ApplyResult) -> dict[str, Any]:
         "stopped": result.stopped,
         "ok": result.ok,
     }
+
+
+def apply_json(report: PlanReport, result: ApplyResult) -> dict[str, Any]:
+    return run_json(report.manifest.path, report.target, result)
 
 
 def apply_text(result: ApplyResult, *, list_records: bool) -> str:
