@@ -14,7 +14,8 @@ import ipaddress
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -131,6 +132,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class NotSentInterrupt(KeyboardInterrupt):
+    """Ctrl-C while waiting to send: the request in hand certainly did not reach Kayse."""
+
+
+@contextmanager
+def _not_sent() -> Iterator[None]:
+    # Waits come before a send, or after an attempt Kayse did not act on (429, 503, no
+    # connection), so an interrupt here leaves nothing in doubt.
+    try:
+        yield
+    except NotSentInterrupt:
+        raise
+    except KeyboardInterrupt as exc:
+        raise NotSentInterrupt() from exc
+
+
 class KayseClient:
     """Sends one documented call at a time, paced by the rate-limit headers."""
 
@@ -195,7 +212,8 @@ class KayseClient:
         started = time.monotonic()
         attempt = 0
         while True:
-            self.pacer.before_request()
+            with _not_sent():
+                self.pacer.before_request()
             try:
                 response = self._send(endpoint.method, path, content, params)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -228,7 +246,8 @@ class KayseClient:
                 if status == 429:
                     # Waited out, never fatal: the pacer bounds the wait by --max-wait.
                     self.trace.faults += 1
-                    self.pacer.after_429(response.headers)
+                    with _not_sent():
+                        self.pacer.after_429(response.headers)
                     continue
                 if status not in RETRY_STATUSES and not _speaks_json(response):
                     # An HTML 404 or 405 is a web server, not Kayse: no record can be at fault.
@@ -244,7 +263,8 @@ class KayseClient:
                 if not self._may_retry(attempt, started):
                     raise error
             self.trace.retries += 1
-            self._sleep(self._backoff(attempt, started))
+            with _not_sent():
+                self._sleep(self._backoff(attempt, started))
             attempt += 1
 
     def _send(

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Protocol
 
-from kayse_pipeline.client import KayseClient
+from kayse_pipeline.client import KayseClient, NotSentInterrupt
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
@@ -207,6 +207,9 @@ class Executor:
         except (BudgetExhaustedError, TransportError) as exc:
             self.state.release(rp.symbol for rp in batch)  # never reached Kayse
             self._halt(str(exc))
+        except NotSentInterrupt:
+            self.state.release(rp.symbol for rp in batch)  # Ctrl-C while waiting to send
+            raise
         try:
             self.state.save_ids(
                 kind, [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)]
