@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,12 +121,13 @@ def open_client(
     pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait)
     trace = Trace(log=log)
     transport: httpx.BaseTransport | None = None
+    closing = ExitStack()
     if options.sandbox:
         # The emulator loads only when asked for.
         from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
 
         account = manifest.account if manifest is not None else None
-        core = open_sandbox(options.sandbox_dir, account=account)
+        core = closing.enter_context(open_sandbox(options.sandbox_dir, account=account))
         transport = SandboxTransport(core)
         base_url, key = "http://sandbox.invalid/v1", None
     else:
@@ -137,11 +138,12 @@ def open_client(
                 "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
                 "and export it, or try the recipe on the built-in emulator with --sandbox"
             )
-    client = KayseClient(base_url, key, transport=transport, pacer=pacer, trace=trace)
-    try:
-        yield client
-    finally:
-        client.close()
+    with closing:
+        client = KayseClient(base_url, key, transport=transport, pacer=pacer, trace=trace)
+        try:
+            yield client
+        finally:
+            client.close()
 
 
 def state_show(options: Options) -> list[tuple[str, Saved]]:
