@@ -241,7 +241,7 @@ class KayseClient:
             else:
                 self.pacer.observe(response.headers)
                 if response.is_success:
-                    return _json(response, endpoint)
+                    return _json(response, endpoint, acted=not safe)
                 status = response.status_code
                 if status == 429:
                     # Waited out, never fatal: the pacer bounds the wait by --max-wait.
@@ -358,17 +358,20 @@ def _describe(exc: httpx.TransportError) -> str:
     return "the connection was dropped without an answer"
 
 
-def _json(response: httpx.Response, endpoint: Endpoint) -> Any:
+def _json(response: httpx.Response, endpoint: Endpoint, *, acted: bool) -> Any:
+    """The answer's JSON; a success that is not JSON leaves a create's outcome in doubt."""
     if not response.content:
         return None
     try:
         return response.json()
     except ValueError as exc:
-        kind = response.headers.get("Content-Type", "no content type")
-        raise TransportError(
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        message = (
             f"{endpoint.method} {endpoint.path}: the answer is not JSON ({kind}); "
             "is --api-url the Kayse Public API?"
-        ) from exc
+        )
+        # The server said it succeeded: whatever it is, it may have made the records.
+        raise (OutcomeUnknownError if acted else TransportError)(message) from exc
 
 
 def _api_error(

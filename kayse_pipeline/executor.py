@@ -181,7 +181,7 @@ class Executor:
             yield plans[start : start + size]
 
     def _waiting_for(self, rp: RecordPlan) -> str | None:
-        for dep in self.manifest.records[rp.symbol].dependencies():
+        for dep in self.manifest.references(rp.symbol, membership=False):
             if dep in self.blocked or self.state.id_of(dep) is None:
                 return dep
         if rp.kind == "campaign":
@@ -203,7 +203,7 @@ class Executor:
         except OutcomeUnknownError as exc:
             for rp in batch:
                 self._outcome(rp, "unknown", None, str(exc))
-            self._halt(f"{exc}. {_unknown_advice(self.manifest, batch)}")
+            self._halt(f"{_sentence(str(exc))} {_unknown_advice(self.manifest, batch)}")
         except (BudgetExhaustedError, TransportError) as exc:
             self.state.release(rp.symbol for rp in batch)  # never reached Kayse
             self._halt(str(exc))
@@ -417,6 +417,10 @@ def _ids_from(
             f"Kayse accepted a {kind} create but its answer does not say which ID each record got"
         )
     return ids
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:

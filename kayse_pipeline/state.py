@@ -202,7 +202,9 @@ class StateStore:
                 f"this kayse-pipeline reads version {VERSION}"
             )
         saved_target = doc.get("target")
-        if saved_target != self.target:
+        # A state that holds nothing (a first run that reached no record) binds no target.
+        holds_ids = bool(doc.get("records")) or bool(doc.get("memberships"))
+        if saved_target != self.target and holds_ids:
             raise TargetMismatchError(
                 f"{self.path} belongs to {saved_target}, not {self.target}; "
                 "use --state to keep one state file per target"

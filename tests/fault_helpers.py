@@ -9,6 +9,12 @@ saved.
 from __future__ import annotations
 
 import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from cli_helpers import Run, kayse
+from sandbox_helpers import TEST_KEY
 
 from kayse_pipeline.errors import StateError
 from kayse_pipeline.manifest import load_manifest
-from kayse_pipeline.sandbox.process import SandboxProcess
+from kayse_pipeline.runner import Options, plan
+from kayse_pipeline.sandbox.process import SandboxProcess, sandbox_process
 from kayse_pipeline.state import StateStore
 
 # About 10% of answers 429 / 500 / 503 and 5% lost, as the issue asks.
@@ -133,12 +141,26 @@ class Resolution:
 
 
 def resolve_unknowns(
-    cwd: Path, manifest: str, url: str, dump: Mapping[str, list[dict[str, Any]]]
+    cwd: Path,
+    manifest: str,
+    url: str,
+    dump: Mapping[str, list[dict[str, Any]]],
+    *,
+    look: bool = True,
 ) -> Resolution:
-    """Look every unknown record up in the sandbox; ``state set`` the found, forget the rest."""
-    shown = kayse(["state", "show", manifest, "--output", "json"], cwd=cwd, url=url)
-    assert shown.code == 0, shown.stderr
-    unknown = [r for r in shown.json()["records"] if r["status"] == "unknown"]
+    """Look every unknown record up in the sandbox; ``state set`` the found, forget the rest.
+
+    ``look=False`` reads the unknown symbols from the state directly instead of running
+    ``state show`` (the same answer, a process less).
+    """
+    if look:
+        shown = kayse(["state", "show", manifest, "--output", "json"], cwd=cwd, url=url)
+        assert shown.code == 0, shown.stderr
+        rows = shown.json()["records"]
+    else:
+        state = StateStore.open(cwd / manifest.replace(".yaml", ".state.json"), url, lock=False)
+        rows = [{"symbol": s, "kind": r.kind, "status": r.status} for s, r in state.records.items()]
+    unknown = [r for r in rows if r["status"] == "unknown"]
     if not unknown:
         return Resolution()
     records = load_manifest(cwd / manifest).records
@@ -203,3 +225,123 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+@dataclass
+class SoakResult:
+    """One seed of the soak: what it met and whether every record exists exactly once."""
+
+    seed: int
+    drill: Drill
+    faults: dict[str, int]
+    audit: Audit
+    final_requests: int
+    requests: int = 0  # every request the sandbox answered, faults included
+
+
+def soak(tmp: Path, seed: int, *, leads: int, batch_size: int, faults: str) -> SoakResult:
+    """Apply a ``leads`` recipe against a faulty ``sandbox serve`` until it converges."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "leads.yaml").write_text(lead_recipe(leads, f"s{seed}"))
+    with sandbox_process(tmp / "sandbox", rate_limit="off", faults=f"{faults},seed={seed}") as sb:
+        drill = converge(sb, tmp, "leads.yaml", batch_size=batch_size)
+        again = kayse(["apply", "leads.yaml", "--output", "json"], cwd=tmp, url=sb.url)
+        assert again.code == 0, again.stderr
+        stats = sb.stats()
+        result = audit(sb.dump(), tmp / "leads.state.json", leads)
+    return SoakResult(
+        seed, drill, dict(stats["faults"]), result, again.json()["requests"], stats["requests"]
+    )
+
+
+@dataclass
+class KillResult:
+    """One kill drill: applies started, killed, states that would not load, and the audit."""
+
+    seed: int
+    leads: int = 0
+    applies: int = 0
+    kills: int = 0
+    unreadable: int = 0
+    resolved: Resolution = field(default_factory=Resolution)
+    requests_at_kill: list[int] = field(default_factory=list)
+    audit: Audit = field(default_factory=Audit)
+
+
+def kill_drill(
+    tmp: Path,
+    seed: int,
+    *,
+    leads: int,
+    kills: int,
+    batch_size: int = 10,
+    slow_seconds: float = 0.03,
+) -> KillResult:
+    """SIGKILL ``apply`` at random moments, resolve what it left unknown, and go on.
+
+    Each kill comes a random moment after a random request of the run (of those its plan
+    counts) reached the sandbox, which answers every request slowly: so a kill lands
+    anywhere, before a create is sent, while Kayse has made the records but not answered,
+    between the answer and the journal, during the final save. When little work is left,
+    the recipe grows by some leads, so that the next apply has work to be killed in.
+    """
+    rng = random.Random(seed)
+    result = KillResult(seed, leads=leads)
+    tmp.mkdir(parents=True, exist_ok=True)
+    manifest = tmp / "leads.yaml"
+    manifest.write_text(lead_recipe(result.leads, f"k{seed}"))
+    faults = f"slow=1,slow_seconds={slow_seconds}"
+    with sandbox_process(tmp / "sandbox", rate_limit="off", faults=faults) as sb:
+        target = sb.url
+        while result.kills < kills:
+            pending = planned_requests(tmp, manifest.name, sb.url, batch_size)
+            if pending < 4:
+                result.leads += 2 * batch_size
+                manifest.write_text(lead_recipe(result.leads, f"k{seed}"))
+                continue
+            before = sb.stats()["requests"]
+            child = spawn(["apply", manifest.name, "--batch-size", str(batch_size)], tmp, sb.url)
+            result.applies += 1
+            chosen = rng.randint(1, pending)
+            while child.poll() is None and sb.stats()["requests"] - before < chosen:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 2 * slow_seconds))
+            if child.poll() is not None:
+                continue  # it finished first: the next round plans again
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            result.kills += 1
+            result.requests_at_kill.append(sb.stats()["requests"] - before)
+            if not state_readable(tmp / "leads.state.json", target):
+                result.unreadable += 1
+                break  # a person could not go on either
+            step = resolve_unknowns(tmp, manifest.name, sb.url, sb.dump(), look=False)
+            result.resolved.set += step.set
+            result.resolved.forgotten += step.forgotten
+        if result.unreadable:
+            return result
+        drill = converge(sb, tmp, manifest.name, batch_size=batch_size)
+        result.applies += drill.runs
+        result.resolved.set += drill.resolved.set
+        result.resolved.forgotten += drill.resolved.forgotten
+        result.audit = audit(sb.dump(), tmp / "leads.state.json", result.leads)
+    return result
+
+
+def planned_requests(cwd: Path, manifest: str, url: str, batch_size: int) -> int:
+    """How many requests the next apply would send (``plan``, in this process)."""
+    options = Options(cwd / manifest, api_url=url, batch_size=batch_size, env={})
+    return plan(options).plan.requests
+
+
+def spawn(args: Sequence[str], cwd: Path, url: str) -> subprocess.Popen[bytes]:
+    """``kayse-pipeline ARGS`` as a child process that the caller may kill."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
+    env |= {"KAYSE_API_URL": url, "KAYSE_API_KEY": TEST_KEY}
+    return subprocess.Popen(
+        [sys.executable, "-m", "kayse_pipeline", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -193,3 +193,12 @@ def test_state_holds_no_field_values(tmp_path: Path) -> None:
         "records",
         "memberships",
     }
+
+
+def test_an_empty_state_follows_the_target_it_is_used_with(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    with StateStore.open(path, "http://127.0.0.1:9/v1") as state:
+        state.save()  # a first run against a wrong URL that reached no record
+    with StateStore.open(path, URL) as state:
+        state.save_ids("contact", [("maria", 1, "f")])
+    assert json.loads(path.read_text())["target"] == URL

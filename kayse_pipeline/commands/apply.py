@@ -15,6 +15,7 @@ from kayse_pipeline.commands._options import (
     target_option,
     target_options,
 )
+from kayse_pipeline.executor import ApplyResult
 from kayse_pipeline.unknowns import advice_from_state, unknown_advice
 
 LIST_RECORDS_UP_TO = 200  # a longer apply prints counts, not a line per record
@@ -61,8 +62,7 @@ def apply(
         raise
     finally:
         progress.finish()
-    if junit is not None:
-        junit.write_bytes(render.junit_xml(result))
+    junit_error = _write_junit(junit, result) if junit is not None else None
     if output == "json":
         echo_json(render.apply_json(report, result))
     elif not report.plan.has_changes:
@@ -76,5 +76,17 @@ def apply(
     unknown = [o.symbol for o in result.outcomes if o.action == "unknown"]
     if unknown:
         click.echo(unknown_advice(opts, report.manifest, unknown), err=True)
-    if not result.ok:
+    if junit_error:
+        click.echo(f"error: {junit_error}", err=True)
+    if not result.ok or junit_error:
         ctx.exit(1)
+
+
+def _write_junit(path: Path, result: ApplyResult) -> str | None:
+    """Write the report; a failure is reported after the run's own output, which is saved."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(render.junit_xml(result))
+    except OSError as exc:
+        return f"cannot write the JUnit report {path}: {exc.strerror}"
+    return None
