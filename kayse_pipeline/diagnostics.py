@@ -36,6 +36,40 @@ def show(value: Any) -> str:
     return str(value)
 
 
+# A lead's personal data (Kayse's contact fields): a message places it, never quotes it.
+PERSONAL_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "mobile",
+        "phone",
+        "date_of_birth",
+        "date_of_death",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "gender",
+        "meta",
+    }
+)
+
+
+def is_personal(path: NodePath) -> bool:
+    """Whether the node at ``path`` holds personal data (the first two steps are not fields)."""
+    return any(isinstance(step, str) and step in PERSONAL_FIELDS for step in path[2:])
+
+
+def show_field(value: Any, path: NodePath) -> str:
+    """``show``, except that a personal field's text or number is described, not quoted."""
+    if not is_personal(path) or value is None or isinstance(value, bool | dict | list):
+        return show(value)
+    what = "other text" if isinstance(value, str) else "a number"
+    return f"{what} (personal data, not shown)"
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)

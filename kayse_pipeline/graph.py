@@ -53,6 +53,23 @@ def creation_order(manifest: Manifest) -> list[str]:
     file; among records that are ready at the same time, contacts come before cases,
     cases before lists, lists before campaigns, and then symbols alphabetically.
     """
+    rank = {kind: index for index, kind in enumerate(KIND_ORDER)}
+    ranked: list[tuple[int, str]] = []
+    for symbol in manifest.records:
+        own = rank[manifest.kind_of(symbol) or "contact"]
+        for target in manifest.references(symbol):
+            kind = manifest.kind_of(target)
+            if kind is not None and rank[kind] >= own:
+                return _sorted_by_graph(manifest)
+        ranked.append((own, symbol))
+    # Every reference points at an earlier kind (as a valid manifest's always do): the
+    # topological order below is then exactly this one, found without building the graph.
+    ranked.sort()
+    return [symbol for _, symbol in ranked]
+
+
+def _sorted_by_graph(manifest: Manifest) -> list[str]:
+    """creation_order for any reference graph, ordered or not (a cycle is an error)."""
     graph = reference_graph(manifest.records)
     sorter = graphlib.TopologicalSorter(graph)
     try:

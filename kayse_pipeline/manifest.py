@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any
 
@@ -21,12 +21,15 @@ from kayse_pipeline.model import (
     REFERENCE_FIELDS,
     SINGLE_REFERENCE_FIELDS,
     Account,
+    Kind,
     Manifest,
     Position,
     Record,
     Ref,
 )
 from kayse_pipeline.references import check_references
+from kayse_pipeline.rows import load_rows
+from kayse_pipeline.rowtable import RowSet, RowTable
 from kayse_pipeline.rules import check_rules
 from kayse_pipeline.schema import check_schema
 from kayse_pipeline.yaml_io import Document, gc_paused, load_yaml
@@ -75,14 +78,22 @@ def _parse(raw: bytes, path: Path, env: Mapping[str, str], file: str) -> Manifes
     check_schema(data, reporter)
     drafts = collect_drafts(data)
     account = _account(data.get("account"))
-    check_rules(drafts, account, reporter)
-    check_references(drafts, reporter)
+    rows = load_rows(
+        data,
+        reporter,
+        folder=path.parent,
+        display_folder=PurePath(file).parent,
+        account=account,
+        drafts=drafts,
+    )
+    check_rules(drafts, account, reporter, rows.case_types if rows is not None else None)
+    check_references(drafts, reporter, rows)
     reporter.raise_if_any()
-    records = {draft.symbol: _freeze(draft, document) for draft in drafts}
+    inline = {draft.symbol: _freeze(draft, document, rows) for draft in drafts}
     return Manifest(
         path=path,
         account=account,
-        records=MappingProxyType(records),
+        records=MappingProxyType(inline) if rows is None else RowTable(inline, rows),
         source_text_sha256=hashlib.sha256(raw).hexdigest(),
     )
 
@@ -130,7 +141,7 @@ def _account(value: Any) -> Account:
     return Account(case_types=names("case_types"), case_statuses=names("case_statuses"))
 
 
-def _freeze(draft: Draft, document: Document) -> Record:
+def _freeze(draft: Draft, document: Document, rows: RowSet | None) -> Record:
     """A valid draft as the frozen Record that the planner reads."""
     reference_names = REFERENCE_FIELDS[draft.kind]
     fields: dict[str, Any] = {}
@@ -140,6 +151,8 @@ def _freeze(draft: Draft, document: Document) -> Record:
             fields[name] = value
         elif name in SINGLE_REFERENCE_FIELDS:
             refs[name] = (_ref(value),)
+        elif rows is not None and any(item in rows.by_name for item in value):
+            refs[name] = _expand(value, reference_names[name], rows)
         else:
             refs[name] = tuple(_ref(item) for item in value)
     line, column = document.position(draft.at, key=True)
@@ -150,6 +163,17 @@ def _freeze(draft: Draft, document: Document) -> Record:
         refs=MappingProxyType(refs),
         position=Position(document.file, line, column),
     )
+
+
+def _expand(value: Iterable[str | float], wanted: Kind, rows: RowSet) -> tuple[Ref, ...]:
+    """References with each row source's name replaced by the symbols it makes, each once."""
+    expanded: dict[Ref, None] = {}
+    for item in value:
+        if isinstance(item, str) and item in rows.by_name:
+            expanded.update(dict.fromkeys(rows.symbols_of(item, wanted)))
+        else:
+            expanded[_ref(item)] = None
+    return tuple(expanded)
 
 
 def _ref(value: str | float) -> Ref:

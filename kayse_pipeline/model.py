@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,9 +97,37 @@ class Account:
     case_statuses: tuple[str, ...] | None = None
 
 
+class RecordTable(Mapping[str, Record]):
+    """A read-only table of records kept in a compact form, each Record built when asked for.
+
+    Manifests with data rows hold hundreds of thousands of records; a table answers
+    questions by kind without building every Record.
+    """
+
+    @abstractmethod
+    def kind_of(self, symbol: str) -> Kind | None:
+        """The kind of a symbol, or None when the table does not hold it."""
+
+    @abstractmethod
+    def of_kind(self, kind: Kind) -> Iterator[Record]:
+        """The records of one kind, in the table's order."""
+
+    @abstractmethod
+    def count(self, kind: Kind) -> int:
+        """How many records of one kind the table holds."""
+
+    def references(self, symbol: str) -> Iterator[str]:
+        """What ``self[symbol].referenced_symbols()`` gives, without building a Record if it can."""
+        return self[symbol].referenced_symbols()
+
+
 @dataclass(frozen=True)
 class Manifest:
-    """A validated manifest: every record of every kind, keyed by symbol."""
+    """A validated manifest: every record of every kind, keyed by symbol.
+
+    ``records`` is a read-only mapping: a ``MappingProxyType`` of inline records, or a
+    ``RecordTable`` when the manifest reads data rows (records built on access).
+    """
 
     path: Path
     account: Account
@@ -108,11 +137,26 @@ class Manifest:
 
     def of_kind(self, kind: Kind) -> Iterator[Record]:
         """The records of one kind, in file order (which never decides the order of creation)."""
+        if isinstance(self.records, RecordTable):
+            return self.records.of_kind(kind)
         return (r for r in self.records.values() if r.kind == kind)
 
     def kind_of(self, symbol: str) -> Kind | None:
+        if isinstance(self.records, RecordTable):
+            return self.records.kind_of(symbol)
         record = self.records.get(symbol)
         return record.kind if record else None
 
     def count(self, kind: Kind) -> int:
+        if isinstance(self.records, RecordTable):
+            return self.records.count(kind)
         return sum(1 for _ in self.of_kind(kind))
+
+    def references(self, symbol: str, *, membership: bool = True) -> Iterator[str]:
+        """A record's ``referenced_symbols()`` (``dependencies()`` without ``membership``)."""
+        # A table answers for its compact records without building them.
+        records = self.records
+        if isinstance(records, RecordTable) and (membership or records.kind_of(symbol) != "list"):
+            return records.references(symbol)
+        record = records[symbol]
+        return record.referenced_symbols() if membership else record.dependencies()

@@ -293,7 +293,7 @@ def _record_step(
         {
             dep
             for r in group
-            for dep in manifest.records[r.symbol].dependencies()
+            for dep in manifest.references(r.symbol, membership=False)
             if records[dep].action == "create"
         }
     )

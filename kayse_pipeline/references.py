@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from kayse_pipeline.diagnostics import Reporter, did_you_mean, format_path, show
 from kayse_pipeline.drafts import Draft
@@ -13,8 +13,22 @@ from kayse_pipeline.schema import SYMBOL_RE
 from kayse_pipeline.yaml_io import NodePath
 
 
-def check_references(drafts: Sequence[Draft], reporter: Reporter) -> None:
-    """Report duplicate symbols, unknown or wrong-kind references, and reference cycles."""
+class RowSymbols(Protocol):
+    """The symbols that data rows define (see rows.py)."""
+
+    def kind_of(self, symbol: str) -> Kind | None: ...
+
+    def source_kinds(self, name: str) -> frozenset[Kind] | None: ...
+
+
+def check_references(
+    drafts: Sequence[Draft], reporter: Reporter, rows: RowSymbols | None = None
+) -> None:
+    """Report duplicate symbols, unknown or wrong-kind references, and reference cycles.
+
+    A reference may name a row symbol, or a row source (standing for every record of the
+    wanted kind that it makes); data rows are checked for duplicates where they are read.
+    """
     by_symbol: dict[str, Draft] = {}
     of_kind: dict[Kind, list[str]] = {"contact": [], "case": [], "list": [], "campaign": []}
     for draft in drafts:  # drafts come in file order, so the first one seen is written first
@@ -37,7 +51,7 @@ def check_references(drafts: Sequence[Draft], reporter: Reporter) -> None:
                 if repeated:
                     reporter.rule(label, f"{show(value)} is listed twice")
                     continue
-                target = _check_one(label, value, name, wanted, by_symbol, of_kind, reporter)
+                target = _check_one(label, value, name, wanted, by_symbol, of_kind, reporter, rows)
                 if target is not None:
                     edges.add(target)
     cycle = find_cycle(graph)
@@ -70,14 +84,40 @@ def _check_one(
     by_symbol: dict[str, Draft],
     of_kind: dict[Kind, list[str]],
     reporter: Reporter,
+    rows: RowSymbols | None,
 ) -> str | None:
-    """Check one reference; return the symbol it points at when the manifest defines it."""
+    """Check one reference; return the symbol it points at when an inline record has it."""
     if not isinstance(value, str) or not SYMBOL_RE.match(value):
         return None  # an existing ID, or a value that the schema already reported
     target = by_symbol.get(value)
+    if (
+        target is None
+        and rows is not None
+        and _row_reference(label, value, name, wanted, rows, reporter)
+    ):
+        return None
     if target is None:
         reporter.rule(label, f"unknown symbol '{value}'{did_you_mean(value, of_kind[wanted])}")
         return None
     if target.kind != wanted:
         reporter.rule(label, f"'{value}' is a {target.kind}, but {name} wants a {wanted}")
     return value
+
+
+def _row_reference(
+    label: NodePath, value: str, name: str, wanted: Kind, rows: RowSymbols, reporter: Reporter
+) -> bool:
+    """Check a reference to a row source or a row symbol; False when it is neither."""
+    kinds = rows.source_kinds(value)
+    if kinds is not None:
+        if name in SINGLE_REFERENCE_FIELDS:
+            reporter.rule(label, f"'{value}' is a row source, but {name} wants one {wanted}")
+        elif wanted not in kinds:
+            reporter.rule(
+                label, f"row source '{value}' has no {wanted} template, but {name} wants {wanted}s"
+            )
+        return True
+    kind = rows.kind_of(value)
+    if kind is not None and kind != wanted:
+        reporter.rule(label, f"'{value}' is a {kind}, but {name} wants a {wanted}")
+    return kind is not None

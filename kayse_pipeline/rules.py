@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kayse_pipeline.diagnostics import Reporter, did_you_mean
+from kayse_pipeline.diagnostics import Reporter, did_you_mean, is_personal
 from kayse_pipeline.drafts import Draft
 from kayse_pipeline.model import SECTION_OF_KIND, Account
 from kayse_pipeline.schema import REQUIRED_FIELDS
@@ -24,33 +24,51 @@ DATE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "list": (),
     "campaign": (),
 }
+_REQUIRED: Mapping[str, tuple[str, ...]] = {
+    kind: REQUIRED_FIELDS[section] for kind, section in SECTION_OF_KIND.items()
+}
+CaseTypes = Callable[[str], Mapping[str, str]]
+"""symbol -> {case type: a case symbol} for the cases it stands for."""
 
 
-def check_rules(drafts: Sequence[Draft], account: Account, reporter: Reporter) -> None:
-    """Report every record that breaks a rule of the API it will be sent to."""
-    required = {kind: REQUIRED_FIELDS[section] for kind, section in SECTION_OF_KIND.items()}
+def check_rules(
+    drafts: Sequence[Draft],
+    account: Account,
+    reporter: Reporter,
+    row_case_types: CaseTypes | None = None,
+) -> None:
+    """Report every record that breaks a rule of the API it will be sent to.
+
+    ``row_case_types`` gives the case types behind a symbol that is no inline record (a
+    row symbol or a row source), for the rule that a campaign's list has one case type.
+    """
     for draft in drafts:
-        for name in required[draft.kind]:
-            value = draft.values.get(name, _MISSING)
-            if value is _MISSING:
-                reporter.rule((*draft.at, name), "required field missing", at=draft.at, key=True)
-            elif isinstance(value, str) and not value.strip():
-                reporter.rule(draft.path(name), "required field is empty")
-        for name in DATE_FIELDS[draft.kind]:
-            if name in draft.values:
-                _date(draft.values[name], draft.path(name), reporter)
-        if draft.kind == "case":
-            _check_account(draft, account, reporter)
-        elif draft.kind == "list":
-            if "exclude_ids" in draft.values and "filter" not in draft.values:
-                reporter.rule(
-                    draft.path("exclude_ids"),
-                    "needs a 'filter' beside it: the API only excludes cases from a filtered list",
-                    key=True,
-                )
-        elif draft.kind == "campaign":
-            _check_campaign(draft, reporter)
-    _check_list_types(drafts, reporter)
+        check_record(draft, account, reporter)
+    _check_list_types(drafts, reporter, row_case_types)
+
+
+def check_record(draft: Draft, account: Account, reporter: Reporter) -> None:
+    """Report what is wrong with one merged record, on its own."""
+    for name in _REQUIRED[draft.kind]:
+        value = draft.values.get(name, _MISSING)
+        if value is _MISSING:
+            reporter.rule((*draft.at, name), "required field missing", at=draft.at, key=True)
+        elif isinstance(value, str) and not value.strip():
+            reporter.rule(draft.path(name), "required field is empty")
+    for name in DATE_FIELDS[draft.kind]:
+        if name in draft.values:
+            _date(draft.values[name], draft.path(name), reporter)
+    if draft.kind == "case":
+        _check_account(draft, account, reporter)
+    elif draft.kind == "list":
+        if "exclude_ids" in draft.values and "filter" not in draft.values:
+            reporter.rule(
+                draft.path("exclude_ids"),
+                "needs a 'filter' beside it: the API only excludes cases from a filtered list",
+                key=True,
+            )
+    elif draft.kind == "campaign":
+        _check_campaign(draft, reporter)
 
 
 def _check_account(draft: Draft, account: Account, reporter: Reporter) -> None:
@@ -173,7 +191,11 @@ def _date(value: Any, path: NodePath, reporter: Reporter) -> datetime.date | Non
     try:
         return datetime.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        reporter.rule(path, f"'{value}' is not a calendar date")
+        wrong = "is not a calendar date"
+        personal = is_personal(path)  # a birth date is a lead's data: place it, never quote it
+        reporter.rule(
+            path, f"{wrong} (personal data, not shown)" if personal else f"'{value}' {wrong}"
+        )
         return None
 
 
@@ -181,7 +203,9 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _check_list_types(drafts: Sequence[Draft], reporter: Reporter) -> None:
+def _check_list_types(
+    drafts: Sequence[Draft], reporter: Reporter, row_case_types: CaseTypes | None
+) -> None:
     """Every case on a list that a campaign uses must have the same type (Kayse help: lists)."""
     by_symbol: dict[str, Draft] = {}
     cases_of_contact: dict[str, list[Draft]] = {}
@@ -195,16 +219,22 @@ def _check_list_types(drafts: Sequence[Draft], reporter: Reporter) -> None:
         target = by_symbol.get(list_symbol) if isinstance(list_symbol, str) else None
         if target is None or target.kind != "list":
             continue
+        excluded = set(_symbols(target.values.get("exclude_ids")))
+        types: dict[str, str] = {}
         members = [by_symbol.get(s) for s in _symbols(target.values.get("include_ids"))]
         for contact in _symbols(target.values.get("client_ids")):
             members.extend(cases_of_contact.get(contact, ()))
-        excluded = set(_symbols(target.values.get("exclude_ids")))
-        types: dict[str, str] = {}
         for case in members:
             if case is not None and case.kind == "case" and case.symbol not in excluded:
                 case_type = case.values.get("type")
                 if isinstance(case_type, str):
                     types.setdefault(case_type, case.symbol)
+        if row_case_types is not None:
+            for name in ("include_ids", "client_ids"):
+                for symbol in _symbols(target.values.get(name)):
+                    if symbol not in by_symbol and symbol not in excluded:
+                        for case_type, case_symbol in row_case_types(symbol).items():
+                            types.setdefault(case_type, case_symbol)
         if len(types) > 1:
             found = " and ".join(f"'{t}' ({types[t]})" for t in sorted(types))
             reporter.rule(

@@ -17,7 +17,7 @@ from typing import Any, cast
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from kayse_pipeline.diagnostics import Reporter, did_you_mean, show
+from kayse_pipeline.diagnostics import Reporter, did_you_mean, is_personal, show, show_field
 from kayse_pipeline.model import KIND_OF_SECTION
 from kayse_pipeline.schema_fast import Compiler, Predicate
 from kayse_pipeline.yaml_io import NodePath
@@ -151,13 +151,14 @@ def _value_message(error: ValidationError, path: NodePath, patterns: Mapping[str
                 "case_ids takes IDs of existing cases only; "
                 "link a contact to a new case with that case's client_ids"
             )
-        message = f"must be {_TYPE_NAMES.get(str(expected), expected)}, not {show(value)}"
+        shown = show_field(value, path)
+        message = f"must be {_TYPE_NAMES.get(str(expected), expected)}, not {shown}"
         if expected == "integer" and isinstance(value, str) and value.isdigit():
             message += " (write the number without quotes; ${...} always gives a string)"
         return message
     if kind == "pattern":
         if expected in patterns:
-            return f"{patterns[expected]}, not {show(value)}"
+            return f"{patterns[expected]}, not {show_field(value, path)}"
         if str(value).isdigit():
             return (
                 f"{show(value)} is a string, so it would be a symbol; "
@@ -167,7 +168,9 @@ def _value_message(error: ValidationError, path: NodePath, patterns: Mapping[str
     if kind == "minItems":
         return "needs at least one run" if path[-1:] == ("runs",) else "must not be empty"
     if kind == "minimum":
-        return f"must be {expected} or more, not {show(value)}"
+        return f"must be {expected} or more, not {show_field(value, path)}"
     if kind == "const":
-        return f"must be {show(expected)}, not {show(value)}"
+        return f"must be {show(expected)}, not {show_field(value, path)}"
+    if is_personal(path):  # jsonschema's own messages quote the value
+        return f"is not valid ({kind} check; the value is personal data, not shown)"
     return error.message

@@ -435,7 +435,8 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
                       end_date: 2026-04-30, start_time: "09:00", end_time: "17:00"}]}
         """),
         [
-            "m.yaml:4:50: contacts.maria.date_of_birth: '1990-02-29' is not a calendar date",
+            "m.yaml:4:50: contacts.maria.date_of_birth: is not a calendar date "
+            "(personal data, not shown)",
             "m.yaml:6:32: lists.q2.include_ids[0]: unknown symbol 'garcia'",
             "m.yaml:8:3: campaigns.calls.agent_id: required unless every run is messaging_only",
         ],

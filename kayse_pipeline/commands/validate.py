@@ -32,7 +32,5 @@ def validate(manifests: tuple[str, ...]) -> None:
 
 def summary(manifest: Manifest) -> str:
     """``1 contact, 2 cases, 1 list, 0 campaigns``."""
-    counts = {kind: 0 for kind in KIND_ORDER}
-    for record in manifest.records.values():
-        counts[record.kind] += 1
+    counts = {kind: manifest.count(kind) for kind in KIND_ORDER}  # rows: without building them
     return ", ".join(f"{n} {kind}{'' if n == 1 else 's'}" for kind, n in counts.items())

@@ -1,0 +1,186 @@
+"""Reading data rows from CSV and JSON Lines files, one row at a time, with positions.
+
+Only the values that templates use are kept from each row, in slot order. Positions are
+1-based: a row's LINE is where it starts in the file (the CSV header is line 1) and its
+COLUMN the CSV column of a value (always 1 in JSON Lines).
+
+CSV: UTF-8 (a byte-order mark is allowed), comma-separated, double quotes around values
+that hold commas, quotes or line breaks; the first line names the columns. Blank lines
+and rows whose every cell is blank are skipped.
+JSON Lines: one JSON object per line; blank lines are skipped. A key missing from a row
+is an empty value; a key that no row has is reported at the template that uses it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+Format = Literal["csv", "jsonl"]
+FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+@dataclass(slots=True)
+class Row:
+    """One data row: the line it starts on and its values in slot order."""
+
+    line: int
+    cells: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with the file itself at one place."""
+
+    line: int
+    column: int
+    message: str
+
+
+class DataFile:
+    """An open data file: ``columns`` maps each slot to its CSV column once the header is read."""
+
+    def __init__(self, path: Path, fmt: Format, names: Sequence[str]) -> None:
+        self.path = path
+        self.format = fmt
+        self.names = list(names)
+        self.columns: list[int] = [1] * len(self.names)
+        self.header: list[str] = []
+        self.missing: list[str] = []  # names the file does not have (known once it is read)
+        self.header_problems: list[Problem] = []
+        self._handle: IO[Any] | None = None
+        self._reader: Any = None
+        self._width = 0
+
+    def open(self) -> None:
+        """Open the file and read the CSV header; raise OSError when it cannot be read."""
+        if self.format == "jsonl":
+            self._handle = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            return
+        self._handle = open(self.path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self._reader = csv.reader(self._handle, strict=True)
+        try:
+            header = next(self._reader, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            self.header_problems.append(Problem(self._bad_line(exc, 1), 1, _csv_problem(exc)))
+            return
+        if not header or not any(cell.strip() for cell in header):
+            self.header_problems.append(
+                Problem(1, 1, "no header: the first line must name the columns")
+            )
+            return
+        self._width = len(header)
+        self.header = [cell.strip() for cell in header]
+        where: dict[str, int] = {}
+        for number, name in enumerate(header, start=1):
+            where.setdefault(name.strip(), number)
+        for slot, name in enumerate(self.names):
+            if name not in where:
+                self.missing.append(name)
+                continue
+            self.columns[slot] = where[name]
+            again = [n for n, cell in enumerate(header, start=1) if cell.strip() == name]
+            if len(again) > 1:
+                self.header_problems.append(
+                    Problem(1, again[1], f"column '{name}' appears twice (also column {again[0]})")
+                )
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def rows(self) -> Iterator[Row | Problem]:
+        """Every row in file order, or the problem that makes a row (or the rest) unreadable."""
+        if self._handle is None or self.header_problems or self.missing:
+            return iter(())
+        return self._jsonl() if self.format == "jsonl" else self._csv()
+
+    def _csv(self) -> Iterator[Row | Problem]:
+        reader, width = self._reader, self._width
+        columns = [column - 1 for column in self.columns]
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield Problem(self._bad_line(exc, line), 1, _csv_problem(exc))
+                return  # the reader cannot find the start of the next row again
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) < width or any(cell.strip() for cell in cells[width:]):
+                yield Problem(
+                    line,
+                    min(len(cells), width) + 1,
+                    f"has {len(cells)} values, but the header names {width} columns",
+                )
+                continue
+            yield Row(line, [cells[column] for column in columns])
+
+    def _bad_line(self, exc: Exception, line: int) -> int:
+        """The line of a problem: for bytes that are not UTF-8, found again line by line."""
+        if not isinstance(exc, UnicodeDecodeError):
+            return line
+        # The text layer decodes ahead in blocks, so the reader's line count is too early.
+        with open(self.path, "rb") as raw:
+            for number, data in enumerate(raw, start=1):
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+        return line
+
+    def _jsonl(self) -> Iterator[Row | Problem]:
+        assert self._handle is not None
+        names = self.names
+        seen = [False] * len(names)
+        read = 0
+        for line, raw in enumerate(self._handle, start=1):
+            if line == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield Problem(line, 1, "not UTF-8 text")
+                continue
+            except json.JSONDecodeError as exc:
+                yield Problem(line, exc.colno, f"not valid JSON: {exc.msg}")
+                continue
+            if not isinstance(item, dict):
+                yield Problem(line, 1, f"must be a JSON object, not {_json_kind(item)}")
+                continue
+            read += 1
+            cells = []
+            for slot, name in enumerate(names):
+                if name in item:
+                    seen[slot] = True
+                cells.append(item.get(name))
+            yield Row(line, cells)
+        if read:  # a file without rows has no keys to miss
+            self.missing = [name for slot, name in enumerate(names) if not seen[slot]]
+
+
+def _csv_problem(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return f"not valid CSV: {exc}"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a number"
