@@ -23,7 +23,7 @@ from kayse_pipeline.errors import (
     StateError,
     TransportError,
 )
-from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Record, Ref
+from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Ref
 from kayse_pipeline.planner import (
     ENDPOINT_PREFIX,
     MEMBERSHIP_ENDPOINTS,
@@ -435,4 +435,4 @@ def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:
     )
 
 
-__all__ = ["ApplyResult", "Executor", "Outcome", "Record", "Reporter", "SilentReporter"]
+__all__ = ["ApplyResult", "Executor", "Outcome", "Reporter", "SilentReporter"]

@@ -25,9 +25,6 @@ from kayse_pipeline.state import (
     normalize_target,
 )
 
-SANDBOX_DIR_ENV = "KAYSE_SANDBOX_DIR"
-DEFAULT_SANDBOX_DIR = ".kayse-sandbox"
-
 
 @dataclass(frozen=True)
 class Options:
@@ -54,10 +51,6 @@ class Options:
     @property
     def state_path(self) -> Path:
         return self.state or default_state_path(self.manifest, sandbox=self.sandbox)
-
-    @property
-    def sandbox_dir(self) -> Path:
-        return Path(self.env.get(SANDBOX_DIR_ENV) or DEFAULT_SANDBOX_DIR)
 
 
 @dataclass(frozen=True)
@@ -125,9 +118,11 @@ def open_client(
     if options.sandbox:
         # The emulator loads only when asked for.
         from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
+        from kayse_pipeline.sandbox.core import DEFAULT_DIR, DIR_ENV
 
         account = manifest.account if manifest is not None else None
-        core = closing.enter_context(open_sandbox(options.sandbox_dir, account=account))
+        folder = Path(options.env.get(DIR_ENV) or DEFAULT_DIR)  # the run's env, not os.environ
+        core = closing.enter_context(open_sandbox(folder, account=account))
         transport = SandboxTransport(core)
         base_url, key = "http://sandbox.invalid/v1", None
     else:
