@@ -29,10 +29,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kayse_pipeline.manifest import load_manifest
-from kayse_pipeline.planner import make_plan
-from kayse_pipeline.sandbox.process import SandboxProcess, sandbox_process
+from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.plan.apply import make_plan
 from kayse_pipeline.state import StateStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testing.sandbox_process import SandboxProcess, sandbox_process
 
 HOURLY_BUDGET = 500
 LOCAL_SECONDS, LOCAL_MB = 20.0, 300.0

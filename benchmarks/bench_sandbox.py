@@ -8,6 +8,7 @@ The HTTP figures come from a real ``sandbox serve`` process (rate limit off) and
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,7 +17,9 @@ from pathlib import Path
 import httpx
 
 from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
-from kayse_pipeline.sandbox.process import sandbox_process
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testing.sandbox_process import sandbox_process
 
 CLIENT = {
     "first_name": "Bench",

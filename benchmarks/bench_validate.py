@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kayse_pipeline.manifest import load_manifest
+from kayse_pipeline.manifest.load import load_manifest
 
 TARGET_SECONDS = 3.0
 TARGET_MB = 300.0

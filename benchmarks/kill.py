@@ -17,9 +17,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fault_helpers import KillResult, kill_drill, table
+from testing.faults import KillResult, kill_drill, table
 
 HEADER = (
     "seed",

@@ -13,7 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kayse_pipeline.sandbox.process import sandbox_process
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from testing.sandbox_process import sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
 # contact, case, list, attach, append, campaign: one call per step of the seed guide.

@@ -16,9 +16,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fault_helpers import SOAK_FAULTS, SoakResult, soak, table
+from testing.faults import SOAK_FAULTS, SoakResult, soak, table
 
 HEADER = (
     "seed",

@@ -1,3 +1,3 @@
-from kayse_pipeline.cli import main
+from kayse_pipeline.cli.main import main
 
 main()

@@ -10,10 +10,10 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from cli_helpers import SEED_MANIFEST, actions, kayse
-from sandbox_helpers import running_sandbox
 
-from kayse_pipeline.sandbox.process import SandboxProcess
+from testing.cli import SEED_MANIFEST, actions, kayse
+from testing.sandbox import running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 import httpx
 import pytest
 
-from kayse_pipeline.client import KayseClient, RetryPolicy, check_api_url
+from kayse_pipeline.api.client import KayseClient, RetryPolicy, check_api_url
+from kayse_pipeline.api.pacing import Pacer
 from kayse_pipeline.errors import (
     ApiError,
     ConfigError,
     OutcomeUnknownError,
     TransportError,
 )
-from kayse_pipeline.pacing import Pacer
 
 URL = "http://127.0.0.1:9/v1"
 KEY = "SECRET-KEY-7f3a9c"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from kayse_pipeline.cli import cli
+from kayse_pipeline.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -47,5 +47,5 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_schema_is_published_where_the_modeline_points() -> None:
     published = ROOT / "schemas" / "manifest.schema.json"
-    packaged = ROOT / "kayse_pipeline" / "manifest_schema.json"
+    packaged = ROOT / "kayse_pipeline" / "manifest" / "manifest_schema.json"
     assert published.read_bytes() == packaged.read_bytes()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kayse_pipeline.cli import cli
-from kayse_pipeline.manifest import load_manifest
+from kayse_pipeline.cli.main import cli
+from kayse_pipeline.manifest.load import load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "manifests").glob("*.yaml"))

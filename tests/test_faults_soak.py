@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_helpers import SOAK_FAULTS, soak
+
+from testing.faults import SOAK_FAULTS, soak
 
 LEADS = 200
 

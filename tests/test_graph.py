@@ -16,7 +16,7 @@ from kayse_pipeline.graph import (
     find_cycle,
     reference_graph,
 )
-from kayse_pipeline.manifest import parse_manifest
+from kayse_pipeline.manifest.load import parse_manifest
 from kayse_pipeline.model import Account, Kind, Manifest, Position, Record
 
 # Written backwards on purpose: campaigns first, contacts last.

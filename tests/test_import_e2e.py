@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import SEED_MANIFEST, actions, kayse
-from lifecycle_helpers import api, sent_since, state_doc, write
-from sandbox_helpers import running_sandbox
 
-from kayse_pipeline.sandbox.process import SandboxProcess
+from testing.cli import SEED_MANIFEST, actions, kayse
+from testing.lifecycle import api, sent_since, state_doc, write
+from testing.sandbox import running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 MARIA = {
     "first_name": "Maria",

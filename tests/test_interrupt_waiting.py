@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from cli_helpers import SEED_MANIFEST
-from sandbox_helpers import running_sandbox
+from testing.cli import SEED_MANIFEST
+from testing.sandbox import running_sandbox
 
 
 def test_ctrl_c_while_waiting_for_the_budget_marks_nothing_unknown(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fault_helpers import kill_drill
+
+from testing.faults import kill_drill
 
 KILLS = 6
 

@@ -10,7 +10,7 @@ from types import MappingProxyType
 import pytest
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
-from kayse_pipeline.manifest import load_manifest, parse_manifest
+from kayse_pipeline.manifest.load import load_manifest, parse_manifest
 from kayse_pipeline.model import Account, Position
 
 MANIFEST = textwrap.dedent("""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kayse_pipeline.cli import cli
+from kayse_pipeline.cli.main import cli
 
 
 def m(text: str) -> str:

@@ -13,10 +13,10 @@ from test_manifest_errors import CASES as STRUCTURE_CASES
 from test_manifest_rules import CASES as RULE_CASES
 
 from kayse_pipeline.errors import ManifestError
-from kayse_pipeline.manifest import parse_manifest
-from kayse_pipeline.schema import manifest_schema, section_checks
-from kayse_pipeline.schema_fast import Compiler
-from kayse_pipeline.yaml_io import load_yaml
+from kayse_pipeline.manifest.load import parse_manifest
+from kayse_pipeline.manifest.schema import manifest_schema, section_checks
+from kayse_pipeline.manifest.schema_predicates import Compiler
+from kayse_pipeline.manifest.yaml_io import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
 def test_schema_is_found_by_editors_at_the_documented_path() -> None:
     link = ROOT / "schemas" / "manifest.schema.json"
     assert link.is_symlink()
-    assert os.readlink(link) == "../kayse_pipeline/manifest_schema.json"
+    assert os.readlink(link) == "../kayse_pipeline/manifest/manifest_schema.json"
     assert json.loads(link.read_text(encoding="utf-8")) == manifest_schema()
 
 

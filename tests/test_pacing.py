@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kayse_pipeline.api.pacing import RESET_MARGIN, Pacer
 from kayse_pipeline.errors import BudgetExhaustedError
-from kayse_pipeline.pacing import RESET_MARGIN, Pacer
 
 
 class FakeClock:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import SEED_MANIFEST
 
-from kayse_pipeline.manifest import parse_manifest
-from kayse_pipeline.readback import Desired
+from kayse_pipeline.manifest.load import parse_manifest
+from kayse_pipeline.run.readback import Desired
+from testing.cli import SEED_MANIFEST
 
 MANIFEST = parse_manifest(SEED_MANIFEST.encode(), Path("seed.yaml"), {})
 IDS = {"maria": 11, "garcia_auto": 22, "q2_pi": 33, "q2_outreach": 44}

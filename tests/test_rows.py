@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kayse_pipeline.graph import _sorted_by_graph, creation_order
-from kayse_pipeline.manifest import load_manifest
+from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.manifest.rows.compact import RowSource, pack
 from kayse_pipeline.model import Manifest, Position, RecordTable
-from kayse_pipeline.planner import fingerprint, make_plan
-from kayse_pipeline.rowtable import RowSource, pack
+from kayse_pipeline.plan.apply import fingerprint, make_plan
 from kayse_pipeline.state import StateStore
 
 HEAD = """\

@@ -13,10 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from cli_helpers import kayse
-from sandbox_helpers import TEST_KEY, running_sandbox
-
-from kayse_pipeline.sandbox.process import SandboxProcess
+from testing.cli import kayse
+from testing.sandbox import TEST_KEY, running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 MANIFEST = """\
 version: 1

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kayse_pipeline import rows
-from kayse_pipeline.cli import cli
+from kayse_pipeline.cli.main import cli
+from kayse_pipeline.manifest.rows import section as rows
 
 HEAD = """\
 version: 1

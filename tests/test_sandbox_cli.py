@@ -15,7 +15,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from kayse_pipeline.cli import cli
+from kayse_pipeline.cli.main import cli
 from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.model import Account
 from kayse_pipeline.sandbox import load_account_file, open_sandbox

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import running_sandbox
 
-from kayse_pipeline.sandbox.process import SandboxProcess
+from testing.sandbox import running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
 pytestmark = pytest.mark.skipif(not Path(CURL).exists(), reason="needs the curl binary")

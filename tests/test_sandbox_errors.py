@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import running_sandbox, sandbox_client
 
 from kayse_pipeline.sandbox import open_sandbox
+from testing.sandbox import running_sandbox, sandbox_client
 
 CLIENT = {"first_name": "Ana", "last_name": "Lee", "external_source": "other",
           "external_source_id": "c-1"}  # fmt: skip

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import running_sandbox, sandbox_client
 
 from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.sandbox import FaultSpec, SandboxTransport, open_sandbox
+from testing.sandbox import running_sandbox, sandbox_client
 
 LIST = {"name": "L"}
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import TEST_KEY, running_sandbox, sandbox_client, sandbox_server
 
 from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
-from kayse_pipeline.sandbox.process import SandboxProcess
+from testing.sandbox import TEST_KEY, running_sandbox, sandbox_client, sandbox_server
+from testing.sandbox_process import SandboxProcess
 
 __all__ = ["sandbox_server"]  # a fixture
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import sandbox_client
 
 from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.sandbox import RateLimit, open_sandbox
+from testing.sandbox import sandbox_client
 
 
 class Clock:

@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_helpers import running_sandbox, sandbox_client
 
 from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.model import Account
 from kayse_pipeline.sandbox import SandboxCore, dump_sandbox, open_sandbox, reset_sandbox
+from testing.sandbox import running_sandbox, sandbox_client
 
 CLIENT = {"first_name": "Ana", "last_name": "Lee", "external_source": "other",
           "external_source_id": "c-1"}  # fmt: skip

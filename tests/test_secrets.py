@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from cli_helpers import Run, kayse
-from sandbox_helpers import running_sandbox
 
-from kayse_pipeline.cli import cli
+from kayse_pipeline.cli.main import cli
+from testing.cli import Run, kayse
+from testing.sandbox import running_sandbox
 
 KEY = "SECRET-KEY-7f3a9c"
 WRONG_KEY = "WRONG-KEY-4b2e1d"

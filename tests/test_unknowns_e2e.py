@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import SEED_MANIFEST, actions, kayse
-from fault_helpers import lead_recipe
-from sandbox_helpers import running_sandbox
+from testing.cli import SEED_MANIFEST, actions, kayse
+from testing.faults import lead_recipe
+from testing.sandbox import running_sandbox
 
 ADVICE = """\
 {n} record(s) may or may not have been created in Kayse; no apply creates them again until \

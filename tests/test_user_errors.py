@@ -22,17 +22,17 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_helpers import SEED_MANIFEST, actions, kayse
-from sandbox_helpers import TEST_KEY, running_sandbox
 
-from kayse_pipeline.client import KayseClient
+from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.errors import StateError
-from kayse_pipeline.executor import Executor
-from kayse_pipeline.manifest import load_manifest
-from kayse_pipeline.planner import make_plan
+from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.plan.apply import make_plan
+from kayse_pipeline.run.executor import Executor
 from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
-from kayse_pipeline.sandbox.process import SandboxProcess
 from kayse_pipeline.state import StateStore
+from testing.cli import SEED_MANIFEST, actions, kayse
+from testing.sandbox import TEST_KEY, running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 needs_dev_full = pytest.mark.skipif(
     sys.platform != "linux" or not Path("/dev/full").exists(), reason="needs /dev/full"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
-from kayse_pipeline.yaml_io import gc_paused, load_yaml
+from kayse_pipeline.manifest.yaml_io import gc_paused, load_yaml
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The Kayse Public API: the client, its pacing, and the endpoint table."""

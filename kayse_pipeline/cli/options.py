@@ -1,0 +1,116 @@
+"""Options shared by every command that reads or writes a state."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
+from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
+from kayse_pipeline.run.apply import Options
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def target_options(func: F) -> F:
+    """--state, --api-url, --sandbox and --output, as every state command takes them."""
+    decorators = [
+        click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False)),
+        click.option(
+            "--state",
+            "state",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="State file (default: beside the manifest, named after it).",
+        ),
+        click.option(
+            "--api-url",
+            help="Kayse API base URL (default: $KAYSE_API_URL, else https://public-api.kayse.ai/v1).",
+        ),
+        click.option(
+            "--sandbox", is_flag=True, help="Use the built-in Kayse emulator (no key, no network)."
+        ),
+        click.option(
+            "--output",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="json: one JSON document on stdout.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def max_wait_option(func: F) -> F:
+    """--max-wait, for commands that send requests."""
+    return click.option(
+        "--max-wait",
+        type=click.FloatRange(min=0),
+        default=DEFAULT_MAX_WAIT,
+        show_default=True,
+        help="Longest wait, in seconds, for the rate-limit budget to reset before stopping.",
+    )(func)
+
+
+def max_reads_option(func: F) -> F:
+    """--max-reads N, for commands that read records back."""
+    return click.option(
+        "--max-reads",
+        type=click.IntRange(min=1),
+        help="Spend at most N requests of the rate budget on reading records back.",
+    )(func)
+
+
+def run_options(func: F) -> F:
+    """--batch-size and --max-wait, for commands that send requests."""
+    func = max_wait_option(func)
+    return click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=DEFAULT_BATCH_SIZE,
+        show_default=True,
+        help="Records per bulk request (and IDs per attach / append request).",
+    )(func)
+
+
+def target_option(func: F) -> F:
+    """--target SYMBOL, repeatable: act on those records only (and what they bring along)."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="SYMBOL",
+        help="Only this record and what it depends on (destroy: what depends on it); repeatable.",
+    )(func)
+
+
+def options(
+    manifest: Path,
+    state: Path | None,
+    api_url: str | None,
+    sandbox: bool,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_wait: float = DEFAULT_MAX_WAIT,
+    targets: tuple[str, ...] = (),
+) -> Options:
+    return Options(
+        manifest=manifest,
+        state=state,
+        api_url=api_url,
+        sandbox=sandbox,
+        batch_size=batch_size,
+        max_wait=max_wait,
+        env=dict(os.environ),
+        targets=frozenset(targets) if targets else None,
+    )
+
+
+def echo_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2))

@@ -1,0 +1,1 @@
+"""Loading and checking a manifest: file -> validated, frozen model."""

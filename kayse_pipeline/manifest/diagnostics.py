@@ -1,0 +1,110 @@
+"""Collecting manifest diagnostics: paths, values and suggestions in messages."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from kayse_pipeline.errors import Diagnostic, ManifestError
+from kayse_pipeline.manifest.yaml_io import Document, NodePath
+
+
+def format_path(path: NodePath) -> str:
+    """``('campaigns', 'q2', 'runs', 0, 'end_time')`` -> ``campaigns.q2.runs[0].end_time``."""
+    text = ""
+    for step in path:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else step
+    return text
+
+
+def show(value: Any) -> str:
+    """A value as the user wrote it in YAML, quoted when it is a string."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+# A lead's personal data (Kayse's contact fields): a message places it, never quotes it.
+PERSONAL_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "mobile",
+        "phone",
+        "date_of_birth",
+        "date_of_death",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "gender",
+        "meta",
+    }
+)
+
+
+def is_personal(path: NodePath) -> bool:
+    """Whether the node at ``path`` holds personal data (the first two steps are not fields)."""
+    return any(isinstance(step, str) and step in PERSONAL_FIELDS for step in path[2:])
+
+
+def show_field(value: Any, path: NodePath) -> str:
+    """``show``, except that a personal field's text or number is described, not quoted."""
+    if not is_personal(path) or value is None or isinstance(value, bool | dict | list):
+        return show(value)
+    what = "other text" if isinstance(value, str) else "a number"
+    return f"{what} (personal data, not shown)"
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
+
+
+class Reporter:
+    """Collects every diagnostic of one manifest, each placed at its node."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.diagnostics: set[Diagnostic] = set()
+        self._failed: set[NodePath] = set()
+
+    def report(
+        self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False
+    ) -> None:
+        """Report ``label: message`` at the node ``at`` (default ``label``), or at its key."""
+        line, column = self.document.position(label if at is None else at, key=key)
+        text = f"{format_path(label)}: {message}" if label else message
+        self.diagnostics.add(Diagnostic(self.document.file, line, column, text))
+
+    def poison(self, path: NodePath) -> None:
+        """Mark the value at ``path`` as reported, so rule checks at or below it stay silent."""
+        self._failed.add(path)
+
+    def rule(
+        self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False
+    ) -> None:
+        """Report a domain-rule problem unless the value at ``label`` was already reported."""
+        if self._failed and any(label[:n] in self._failed for n in range(len(label) + 1)):
+            return
+        self.report(label, message, at=at, key=key)
+
+    def raise_if_any(self) -> None:
+        """Raise every collected diagnostic at once."""
+        if self.diagnostics:
+            raise ManifestError(list(self.diagnostics))

@@ -1,0 +1,1 @@
+"""Data rows: contacts and cases made from CSV and JSON Lines files."""

@@ -1,0 +1,74 @@
+"""Where the problems of data rows are placed: at a row's cell, or once at its template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kayse_pipeline.errors import Diagnostic
+from kayse_pipeline.manifest.diagnostics import Reporter, format_path
+from kayse_pipeline.manifest.rows.template import RowTemplate
+from kayse_pipeline.manifest.yaml_io import NodePath
+
+# Past this many problems in one data file the rest are counted, not listed.
+MAX_ROW_ERRORS = 100
+
+
+class RowReporter(Reporter):
+    """Places the problems of one data row: at its cell, or at its template in the manifest."""
+
+    def __init__(self, main: Reporter) -> None:
+        super().__init__(main.document)
+        self.diagnostics = main.diagnostics  # one set: the manifest's and its rows' problems
+        self.file = ""
+        self.line = 0
+        self.columns: Sequence[int] = ()
+        self.template: RowTemplate | None = None
+        self._shown: dict[str, int] = {}
+        self._hidden: dict[str, tuple[int, Diagnostic]] = {}
+
+    def begin(self, file: str, line: int, columns: Sequence[int], template: RowTemplate) -> None:
+        """Report what follows for one record of one row."""
+        self.file, self.line, self.columns, self.template = file, line, columns, template
+        self._failed.clear()
+
+    def report(
+        self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False
+    ) -> None:
+        """A problem at a record's path: at the cell that gave the value, else at the template."""
+        template = self.template
+        if template is None or len(label) < 2 or label[0] not in ("contacts", "cases"):
+            super().report(label, message, at=at, key=key)  # defaults, or the manifest itself
+            return
+        written, slot, node = template.slot_at(label[2:])
+        if slot is not None:
+            self.at_cell(slot, f"{format_path(label)}: {message}")
+        elif written:  # a constant of the template: the same for every row, reported once
+            where = (*template.path, *node)
+            super().report((*template.path, *label[2:]), message, at=where, key=key)
+        else:  # a field the template does not write
+            super().report((*template.path, *label[2:]), message, at=template.path, key=True)
+
+    def at_cell(self, slot: int | None, message: str) -> None:
+        """A problem at the current row, in the column of a slot (column 1 without one)."""
+        column = self.columns[slot] if slot is not None else 1
+        self.add(Diagnostic(self.file, self.line, column, message))
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        """Keep a data file's problem, or count it once the file has shown enough."""
+        shown = self._shown.get(diagnostic.file, 0)
+        if shown < MAX_ROW_ERRORS:
+            if diagnostic not in self.diagnostics:
+                self.diagnostics.add(diagnostic)
+                self._shown[diagnostic.file] = shown + 1
+            return
+        count, first = self._hidden.get(diagnostic.file, (0, diagnostic))
+        self._hidden[diagnostic.file] = (count + 1, first)
+
+    def finish(self) -> None:
+        """Say how many problems of each data file were not listed."""
+        for file, (count, first) in self._hidden.items():
+            message = (
+                f"{count} more problem(s) in {file} are not listed: "
+                f"fix the {MAX_ROW_ERRORS} above and validate again"
+            )
+            self.diagnostics.add(Diagnostic(file, first.line, first.column, message))

@@ -1,0 +1,1 @@
+"""Pure planning: (manifest, state) -> the requests apply or destroy would send."""

@@ -1,0 +1,394 @@
+"""Destroy: delete what the recipe created or adopted, and nothing else, in reverse order.
+
+The state is the record of what is the recipe's: a record that is not in it is never
+touched. Adopted records are the recipe's too (``import`` is how a recipe takes a record
+over), so destroy deletes them like the ones it created. In order:
+
+1. memberships recorded in the state are detached (cases) and removed (contacts): all of
+   them, or with ``--target`` those of the records being deleted;
+2. cases, by ``POST /cases/bulk_delete`` in batches of at most 500, ``with_clients`` false;
+3. contacts, by ``DELETE /clients/{id}``;
+4. lists and campaigns have no documented delete: they are reported as left behind and
+   stay in the state (they still exist in Kayse).
+
+A 404 means already gone. A record Kayse refuses to delete is reported and stays in the
+state, which is not a failure. Each deletion is journalled as it is confirmed, so a
+destroy that stops halfway (refused key, spent budget, lost connection) resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, NoReturn
+
+from kayse_pipeline.api.client import KayseClient
+from kayse_pipeline.api.pacing import WaitCallback
+from kayse_pipeline.errors import ApiError, AuthError, BudgetExhaustedError, TransportError
+from kayse_pipeline.graph import creation_order
+from kayse_pipeline.model import KIND_ORDER, Kind, Manifest
+from kayse_pipeline.plan.apply import MEMBERSHIP_ENDPOINTS, MembershipOp, Step, batches
+from kayse_pipeline.plan.targets import expand_targets
+from kayse_pipeline.run.apply import Options, load, open_client
+from kayse_pipeline.run.refresh import forget_records
+from kayse_pipeline.state import StateStore
+
+BULK_DELETE_MAX = 500  # documented for POST /cases/bulk_delete
+PlannedAction = Literal["delete", "left-behind", "unknown"]
+DoneAction = Literal["deleted", "gone", "left-behind", "failed", "skipped", "unknown"]
+FieldName = Literal["include_ids", "client_ids"]
+MEMBER_FIELDS: tuple[FieldName, ...] = ("include_ids", "client_ids")
+UNDELETABLE: dict[Kind, str] = {
+    "list": "left behind: Kayse documents no case-list delete",
+    "campaign": "left behind: Kayse documents no campaign delete",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Doomed:
+    """One saved record and what destroy does to it."""
+
+    kind: Kind
+    symbol: str
+    id: int | None
+    action: PlannedAction
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Detach:
+    """Members that the recipe put on one of its lists, to be taken off before deleting."""
+
+    list_symbol: str
+    list_id: int
+    field: FieldName
+    ids: tuple[int, ...]
+
+    @property
+    def op(self) -> MembershipOp:
+        return "detach" if self.field == "include_ids" else "remove"
+
+
+@dataclass(frozen=True)
+class DestroyPlan:
+    """The ordered work of one destroy."""
+
+    manifest: Manifest
+    target: str
+    records: tuple[Doomed, ...]
+    detaches: tuple[Detach, ...]
+    steps: tuple[Step, ...]
+    batch_size: int
+    delete_batch: int
+
+    @property
+    def requests(self) -> int:
+        return sum(step.requests for step in self.steps)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.steps)
+
+    def count(self, action: PlannedAction) -> int:
+        return sum(1 for d in self.records if d.action == action)
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """What destroy did to one record."""
+
+    kind: Kind
+    symbol: str
+    id: int | None
+    action: DoneAction
+    message: str | None = None
+
+
+@dataclass
+class DestroyResult:
+    """Everything one destroy did."""
+
+    outcomes: list[Removal] = field(default_factory=list)
+    membership_changes: list[str] = field(default_factory=list)
+    membership_failures: list[str] = field(default_factory=list)
+    requests: int = 0
+    stopped: str | None = None
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Refused deletions are reported, not failures; a stop or a cancel is."""
+        return self.stopped is None and not self.cancelled
+
+    def counts(self) -> dict[str, int]:
+        table: dict[str, int] = {}
+        for o in self.outcomes:
+            table[o.action] = table.get(o.action, 0) + 1
+        return table
+
+
+Confirm = Callable[[DestroyPlan], bool]
+
+
+def plan_destroy(options: Options, *, delete_batch: int = BULK_DELETE_MAX) -> DestroyPlan:
+    """What destroy would send (``plan --destroy``); reads the state without locking it."""
+    manifest = load(options)
+    state = StateStore.open(options.state_path, options.target, lock=False)
+    return make_destroy_plan(manifest, state, options, delete_batch)
+
+
+def destroy(
+    options: Options,
+    *,
+    confirm: Confirm | None = None,
+    delete_batch: int = BULK_DELETE_MAX,
+    on_wait: WaitCallback | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[DestroyPlan, DestroyResult]:
+    """Delete the recipe's records; ``confirm`` sees the plan first and may refuse it."""
+    manifest = load(options)
+    with StateStore.open(options.state_path, options.target) as state:
+        plan = make_destroy_plan(manifest, state, options, delete_batch)
+        if plan.has_changes and confirm is not None and not confirm(plan):
+            return plan, DestroyResult(cancelled=True)
+        lazy = not plan.has_changes
+        with open_client(options, manifest, on_wait=on_wait, log=log, lazy=lazy) as client:
+            result = Destroyer(manifest, plan, state, client).run()
+    return plan, result
+
+
+def make_destroy_plan(
+    manifest: Manifest, state: StateStore, options: Options, delete_batch: int
+) -> DestroyPlan:
+    """The saved records in scope, latest kind first, and the requests that remove them."""
+    if options.targets is None:
+        scope = set(state.records)
+    else:
+        scope = set(expand_targets(manifest, options.targets, "dependents"))
+    order = {s: n for n, s in enumerate(reversed(creation_order(manifest)))}
+    rank = {kind: -n for n, kind in enumerate(KIND_ORDER)}
+    chosen = sorted(
+        (s for s in scope if state.get(s) is not None),
+        key=lambda s: (rank[state.records[s].kind], order.get(s, len(order)), s),
+    )
+    records = []
+    for symbol in chosen:
+        saved = state.records[symbol]
+        if saved.status != "ok" or saved.id is None:
+            note = "outcome of its create is unknown: check Kayse, then `state set` or forget it"
+            records.append(Doomed(saved.kind, symbol, None, "unknown", note))
+        elif saved.kind in UNDELETABLE:
+            records.append(
+                Doomed(saved.kind, symbol, saved.id, "left-behind", UNDELETABLE[saved.kind])
+            )
+        else:
+            records.append(Doomed(saved.kind, symbol, saved.id, "delete"))
+    detaches = _detaches(state, records, everything=options.targets is None)
+    steps = _steps(records, detaches, options.batch_size, delete_batch)
+    return DestroyPlan(
+        manifest, options.target, tuple(records), detaches, steps, options.batch_size, delete_batch
+    )
+
+
+def _detaches(state: StateStore, records: list[Doomed], *, everything: bool) -> tuple[Detach, ...]:
+    dying: dict[FieldName, set[int]] = {"include_ids": set(), "client_ids": set()}
+    for d in records:
+        if d.action == "delete" and d.id is not None:
+            dying["include_ids" if d.kind == "case" else "client_ids"].add(d.id)
+    found = []
+    for list_symbol in sorted(state.memberships):
+        list_id = state.id_of(list_symbol)
+        if list_id is None:
+            continue
+        for field_name in MEMBER_FIELDS:
+            recorded = state.members(list_symbol, field_name)
+            # A full destroy takes back every membership it made, existing records' too.
+            ids = recorded if everything else recorded & dying[field_name]
+            if ids:
+                found.append(Detach(list_symbol, list_id, field_name, tuple(sorted(ids))))
+    return tuple(found)
+
+
+def _steps(
+    records: list[Doomed], detaches: tuple[Detach, ...], batch_size: int, delete_batch: int
+) -> tuple[Step, ...]:
+    steps = [
+        Step(
+            MEMBERSHIP_ENDPOINTS[d.op],
+            d.op,
+            "list",
+            (d.list_symbol,),
+            (),
+            batches(len(d.ids), batch_size),
+            len(d.ids),
+        )
+        for d in detaches
+    ]
+    cases = tuple(d.symbol for d in records if d.kind == "case" and d.action == "delete")
+    contacts = tuple(d.symbol for d in records if d.kind == "contact" and d.action == "delete")
+    if cases:
+        requests = batches(len(cases), delete_batch)
+        steps.append(Step("cases.bulk_delete", "delete", "case", cases, (), requests, len(cases)))
+    if contacts:
+        steps.append(
+            Step("clients.delete", "delete", "contact", contacts, (), len(contacts), len(contacts))
+        )
+    return tuple(steps)
+
+
+class _Halt(Exception):
+    """Stop sending: the reason is already in the result."""
+
+
+class Destroyer:
+    """Walks a destroy plan, saving each confirmed deletion in the state."""
+
+    def __init__(
+        self, manifest: Manifest, plan: DestroyPlan, state: StateStore, client: KayseClient
+    ) -> None:
+        self.manifest = manifest
+        self.plan = plan
+        self.state = state
+        self.client = client
+        self.result = DestroyResult()
+        self._done: dict[str, Removal] = {}
+
+    def run(self) -> DestroyResult:
+        """Detach, delete cases, delete contacts; stop only when nothing more can be sent."""
+        try:
+            for detach in self.plan.detaches:
+                self._detach(detach, list(detach.ids))
+            self._delete_cases([d for d in self.plan.records if d.kind == "case"])
+            for doomed in self.plan.records:
+                if doomed.kind == "contact" and doomed.action == "delete":
+                    self._delete_contact(doomed)
+        except _Halt:
+            pass
+        for doomed in self.plan.records:
+            if doomed.symbol in self._done:
+                self.result.outcomes.append(self._done[doomed.symbol])
+            elif doomed.action == "delete":
+                note = "not reached: the destroy stopped"
+                self.result.outcomes.append(_removal(doomed, "skipped", note))
+            else:
+                self.result.outcomes.append(_removal(doomed, doomed.action, doomed.note))
+        self.result.requests = self.client.trace.requests
+        return self.result
+
+    def _detach(self, detach: Detach, ids: list[int]) -> None:
+        size = self.plan.batch_size
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            try:
+                body = {detach.field: chunk}
+                self.client.call(MEMBERSHIP_ENDPOINTS[detach.op], id=detach.list_id, body=body)
+            except ApiError as exc:
+                self._stop_if_fatal(exc)
+                if exc.status == 400 and len(chunk) > 1:
+                    # One member Kayse no longer has spoils the call: halve to find it.
+                    middle = len(chunk) // 2
+                    self._detach(detach, chunk[:middle])
+                    self._detach(detach, chunk[middle:])
+                    continue
+                if exc.status != 404:  # 404: the list is gone, so are its memberships
+                    self.result.membership_failures.append(
+                        f"{detach.op} on list '{detach.list_symbol}': {exc}"
+                    )
+                    continue
+            except (BudgetExhaustedError, TransportError) as exc:
+                self._halt(str(exc))
+            noun = "case(s)" if detach.field == "include_ids" else "contact(s)"
+            self.result.membership_changes.append(
+                f"list {detach.list_symbol}: {detach.op} {len(chunk)} {noun}"
+            )
+            self.state.record_members(detach.list_symbol, detach.field, remove=chunk)
+
+    def _delete_cases(self, cases: list[Doomed]) -> None:
+        doomed = [d for d in cases if d.action == "delete" and d.id is not None]
+        size = self.plan.delete_batch
+        for start in range(0, len(doomed), size):
+            self._bulk_delete(doomed[start : start + size])
+
+    def _bulk_delete(self, batch: list[Doomed]) -> None:
+        ids = [d.id for d in batch if d.id is not None]
+        try:
+            answer = self.client.call("cases.bulk_delete", body={"ids": ids, "with_clients": False})
+        except ApiError as exc:
+            self._stop_if_fatal(exc)
+            if len(batch) > 1 and exc.status in (400, 404):
+                middle = len(batch) // 2
+                self._bulk_delete(batch[:middle])
+                self._bulk_delete(batch[middle:])
+            elif exc.status == 404:
+                self._removed("case", batch, "gone", "already deleted in Kayse")
+            else:
+                self._failed(batch, str(exc))
+            return
+        except (BudgetExhaustedError, TransportError) as exc:
+            self._halt(str(exc))
+        deleted = _deleted_ids(answer, ids)
+        self._removed("case", [d for d in batch if d.id in deleted], "deleted")
+        for d in batch:
+            if d.id not in deleted:
+                self._check_gone(d)
+
+    def _check_gone(self, doomed: Doomed) -> None:
+        """A case that bulk_delete did not name: gone only if Kayse says 404."""
+        try:
+            self.client.call("cases.get", id=doomed.id)
+        except ApiError as exc:
+            self._stop_if_fatal(exc)
+            if exc.status == 404:
+                self._removed("case", [doomed], "gone", "already deleted in Kayse")
+                return
+            self._failed([doomed], str(exc))
+            return
+        except (BudgetExhaustedError, TransportError) as exc:
+            self._halt(str(exc))
+        self._failed([doomed], "Kayse answered bulk_delete without deleting it")
+
+    def _delete_contact(self, doomed: Doomed) -> None:
+        try:
+            self.client.call("clients.delete", id=doomed.id)
+        except ApiError as exc:
+            self._stop_if_fatal(exc)
+            if exc.status == 404:
+                self._removed("contact", [doomed], "gone", "already deleted in Kayse")
+            else:
+                self._failed([doomed], str(exc))
+            return
+        except (BudgetExhaustedError, TransportError) as exc:
+            self._halt(str(exc))
+        self._removed("contact", [doomed], "deleted")
+
+    def _removed(
+        self, kind: Kind, batch: list[Doomed], action: DoneAction, note: str | None = None
+    ) -> None:
+        items = [(d.symbol, d.id) for d in batch if d.id is not None]
+        forget_records(self.manifest, self.state, kind, items)
+        for d in batch:
+            self._done[d.symbol] = _removal(d, action, note)
+
+    def _failed(self, batch: list[Doomed], message: str) -> None:
+        for d in batch:
+            self._done[d.symbol] = _removal(d, "failed", message)
+
+    def _stop_if_fatal(self, exc: ApiError) -> None:
+        """A refused key or a failing service stops; a record Kayse will not delete does not."""
+        if isinstance(exc, AuthError) or exc.status >= 500:
+            self._halt(str(exc))
+
+    def _halt(self, reason: str) -> NoReturn:
+        self.result.stopped = reason
+        raise _Halt(reason)
+
+
+def _removal(doomed: Doomed, action: DoneAction, note: str | None) -> Removal:
+    return Removal(doomed.kind, doomed.symbol, doomed.id, action, note)
+
+
+def _deleted_ids(answer: Any, sent: list[int]) -> set[int]:
+    """The IDs bulk_delete reports; an answer without the list is taken as all of them."""
+    if isinstance(answer, dict) and isinstance(answer.get("deleted_ids"), list):
+        return {i for i in answer["deleted_ids"] if type(i) is int}
+    return set(sent)

@@ -1,0 +1,438 @@
+"""plan -> API calls -> state: the only code that talks to both the client and the state store.
+
+Records of one kind go through the bulk endpoints in batches. Every create is
+journalled as pending before it is sent and its IDs are saved before the next
+request that needs them. A batch that Kayse rejects (400) changed nothing, so it
+is split to find the bad record and the rest still goes in. A create whose
+outcome is unknown stops the run: its records stay ``unknown`` until a person
+says what Kayse has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, NoReturn, Protocol
+
+from kayse_pipeline.api.client import KayseClient, NotSentInterrupt
+from kayse_pipeline.errors import (
+    ApiError,
+    AuthError,
+    BudgetExhaustedError,
+    OutcomeUnknownError,
+    StateError,
+    TransportError,
+)
+from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Ref
+from kayse_pipeline.plan.apply import (
+    ENDPOINT_PREFIX,
+    MEMBERSHIP_ENDPOINTS,
+    MembershipPlan,
+    Plan,
+    RecordPlan,
+)
+from kayse_pipeline.state import StateStore
+
+ApplyAction = Literal["created", "updated", "unchanged", "failed", "skipped", "unknown"]
+# Rejections of a whole bulk call that changed nothing: halving the batch isolates the cause.
+SPLITTABLE_STATUSES = frozenset({400, 404, 413, 422})
+BULK_KEY: Mapping[Kind, str] = {"contact": "clients", "case": "cases", "list": "lists"}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What apply did to one record (or one list's membership)."""
+
+    kind: Kind
+    symbol: str
+    id: int | None
+    action: ApplyAction
+    message: str | None = None
+
+
+@dataclass
+class ApplyResult:
+    """Everything one apply did, for the summary, JSON and JUnit."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    membership_failures: list[str] = field(default_factory=list)
+    membership_changes: list[str] = field(default_factory=list)
+    requests: int = 0
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        bad = ("failed", "skipped", "unknown")
+        return (
+            not self.stopped
+            and not self.membership_failures
+            and not any(o.action in bad for o in self.outcomes)
+        )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            row = table.setdefault(o.kind, {})
+            row[o.action] = row.get(o.action, 0) + 1
+        return table
+
+
+class Reporter(Protocol):
+    """Progress for people; the executor never prints."""
+
+    def begin(self, total: int) -> None: ...
+
+    def step(self, description: str, count: int) -> None: ...
+
+    def done(self, outcome: Outcome) -> None: ...
+
+    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None: ...
+
+
+class SilentReporter:
+    """A reporter that shows nothing."""
+
+    def begin(self, total: int) -> None:
+        pass
+
+    def step(self, description: str, count: int) -> None:
+        pass
+
+    def done(self, outcome: Outcome) -> None:
+        pass
+
+    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:
+        pass
+
+
+class _Halt(Exception):
+    """Stop sending: the reason is already recorded in the result."""
+
+
+class Executor:
+    """Walks a plan, calling Kayse and saving every ID it returns."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        plan: Plan,
+        state: StateStore,
+        client: KayseClient,
+        *,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.plan = plan
+        self.state = state
+        self.client = client
+        self.reporter = reporter or SilentReporter()
+        self.result = ApplyResult()
+        self.blocked: set[str] = set()  # failed, skipped or unknown: dependents must wait
+        self._finished: set[str] = set()
+        self._case_links = _contact_case_links(manifest)
+        self._partial_lists: set[str] = set()  # lists missing members: their campaigns wait
+
+    def run(self) -> ApplyResult:
+        """Send the plan; stop early only for a lost outcome, a spent budget or a refused key."""
+        by_kind: dict[Kind, list[RecordPlan]] = {k: [] for k in KIND_ORDER}
+        for rp in self.plan.records:
+            by_kind[rp.kind].append(rp)
+        self.reporter.begin(len(self.plan.records))
+        try:
+            for kind in KIND_ORDER:
+                if kind == "campaign":
+                    self._memberships()
+                self._kind(kind, by_kind[kind])
+        except _Halt:
+            pass
+        finally:
+            self._close_out()
+        self.result.requests = self.client.trace.requests
+        return self.result
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _kind(self, kind: Kind, plans: list[RecordPlan]) -> None:
+        creates: list[RecordPlan] = []
+        updates: list[RecordPlan] = []
+        for rp in plans:
+            if rp.action == "no-op":
+                self._outcome(rp, "unchanged", rp.id)
+            elif rp.action == "unknown":
+                self._outcome(rp, "unknown", None, rp.note)
+            elif rp.blocked:
+                self._outcome(rp, "failed", rp.id, rp.note)
+            elif (waiting := self._waiting_for(rp)) is not None:
+                self._outcome(rp, "skipped", rp.id, f"waits for '{waiting}', which is not in place")
+            else:
+                (creates if rp.action == "create" else updates).append(rp)
+        if creates:
+            self.reporter.step(f"create {len(creates)} {kind}(s)", len(creates))
+            for batch in self._batches(kind, creates):
+                self._create(kind, batch)
+        if updates:
+            self.reporter.step(f"update {len(updates)} {kind}(s)", len(updates))
+            for batch in self._batches(kind, updates):
+                self._update(kind, batch)
+
+    def _batches(self, kind: Kind, plans: list[RecordPlan]) -> Iterator[list[RecordPlan]]:
+        size = 1 if kind == "campaign" else self.plan.batch_size
+        for start in range(0, len(plans), size):
+            yield plans[start : start + size]
+
+    def _waiting_for(self, rp: RecordPlan) -> str | None:
+        for dep in self.manifest.references(rp.symbol, membership=False):
+            if dep in self.blocked or self.state.id_of(dep) is None:
+                return dep
+        if rp.kind == "campaign":
+            list_symbol = next(self.manifest.records[rp.symbol].dependencies(), None)
+            if list_symbol is not None and list_symbol in self._partial_lists:
+                return list_symbol
+        return None
+
+    def _create(self, kind: Kind, batch: list[RecordPlan]) -> None:
+        bodies = [self._body(rp) for rp in batch]
+        self.state.mark_pending(kind, [(rp.symbol, rp.fingerprint) for rp in batch])
+        try:
+            answer = self._send(kind, "create", bodies, None)
+            ids = _ids_from(kind, answer, bodies, len(batch))
+        except ApiError as exc:
+            self.state.release(rp.symbol for rp in batch)  # Kayse refused: nothing was made
+            self._rejected(kind, "create", batch, exc)
+            return
+        except OutcomeUnknownError as exc:
+            for rp in batch:
+                self._outcome(rp, "unknown", None, str(exc))
+            self._halt(f"{_sentence(str(exc))} {_unknown_advice(self.manifest, batch)}")
+        except (BudgetExhaustedError, TransportError) as exc:
+            self.state.release(rp.symbol for rp in batch)  # never reached Kayse
+            self._halt(str(exc))
+        except NotSentInterrupt:
+            self.state.release(rp.symbol for rp in batch)  # Ctrl-C while waiting to send
+            raise
+        try:
+            self.state.save_ids(
+                kind, [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)]
+            )
+        except StateError as exc:
+            # The records stay unknown in the journal; these IDs are the only copy left.
+            pairs = " ".join(f"{rp.symbol} {i}" for rp, i in zip(batch, ids, strict=True))
+            raise StateError(
+                f"{exc}. Kayse created {len(batch)} {kind}(s) whose IDs could not be saved: "
+                f"once the state can be written, run `kayse-pipeline state set MANIFEST {pairs}`"
+            ) from exc
+        for rp, record_id in zip(batch, ids, strict=True):
+            self._outcome(rp, "created", record_id)
+
+    def _update(self, kind: Kind, batch: list[RecordPlan]) -> None:
+        bodies = [self._body(rp) | {"id": rp.id} for rp in batch]
+        try:
+            self._send(kind, "update", bodies, batch[0].id)
+        except ApiError as exc:
+            self._rejected(kind, "update", batch, exc)
+            return
+        except (BudgetExhaustedError, TransportError) as exc:
+            self._halt(str(exc))
+        self.state.save_ids(
+            kind, [(rp.symbol, rp.id, rp.fingerprint) for rp in batch if rp.id is not None]
+        )
+        if kind == "list":
+            for rp in batch:  # Kayse re-applies the filter as a set: manual members are gone
+                for name in MEMBERSHIP_FIELDS:
+                    if self.state.members(rp.symbol, name):
+                        self.state.record_members(rp.symbol, name, reset=True)  # type: ignore[arg-type]
+        for rp in batch:
+            self._outcome(rp, "updated", rp.id)
+
+    def _send(
+        self, kind: Kind, action: str, bodies: list[dict[str, Any]], one_id: int | None
+    ) -> Any:
+        prefix = ENDPOINT_PREFIX[kind]
+        if len(bodies) == 1 and not (kind == "list" and action == "update"):
+            body = {k: v for k, v in bodies[0].items() if k != "id"}
+            if action == "create":
+                return self.client.call(f"{prefix}.create", body=body)
+            return self.client.call(f"{prefix}.replace", id=one_id, body=body)
+        return self.client.call(
+            f"{prefix}.bulk", body={BULK_KEY[kind]: bodies}, idempotent=action == "update"
+        )
+
+    def _rejected(self, kind: Kind, action: str, batch: list[RecordPlan], exc: ApiError) -> None:
+        if isinstance(exc, AuthError):
+            for rp in batch:
+                self._outcome(rp, "failed", rp.id, str(exc))
+            self._halt(str(exc))
+        if len(batch) > 1 and exc.status in SPLITTABLE_STATUSES:
+            # Bulk calls are all-or-nothing: halve the batch to find the record Kayse refuses.
+            middle = len(batch) // 2
+            for half in (batch[:middle], batch[middle:]):
+                (self._create if action == "create" else self._update)(kind, half)
+            return
+        for rp in batch:
+            self._outcome(rp, "failed", rp.id, str(exc))
+
+    def _body(self, rp: RecordPlan) -> dict[str, Any]:
+        record = self.manifest.records[rp.symbol]
+        body = dict(record.fields)
+        for name, refs in record.refs.items():
+            if record.kind == "list" and name in MEMBERSHIP_FIELDS:
+                continue
+            ids = [self._resolve(ref) for ref in refs]
+            body[name] = ids[0] if name == "case_list_id" else ids
+        if record.kind == "contact":
+            linked = [self.state.id_of(s) for s in self._case_links.get(rp.symbol, ())]
+            own = list(body.get("case_ids", []))
+            body["case_ids"] = own + [i for i in linked if i is not None and i not in own]
+        return body
+
+    def _resolve(self, ref: Ref) -> int:
+        if isinstance(ref, int):
+            return ref
+        record_id = self.state.id_of(ref)
+        if record_id is None:  # _waiting_for already kept such records back
+            raise AssertionError(f"no ID for '{ref}'")
+        return record_id
+
+    # -- memberships -----------------------------------------------------------------------
+
+    def _memberships(self) -> None:
+        for mp in self.plan.memberships:
+            if mp.list_symbol in self.blocked or self.state.id_of(mp.list_symbol) is None:
+                self._partial_lists.add(mp.list_symbol)
+                continue
+            self._membership(mp)
+
+    def _membership(self, mp: MembershipPlan) -> None:
+        ids: list[int] = []
+        for ref in mp.members:
+            if isinstance(ref, str) and (ref in self.blocked or self.state.id_of(ref) is None):
+                self._partial_lists.add(mp.list_symbol)
+                continue
+            ids.append(self._resolve(ref))
+        if not ids:
+            return  # every member waits for something: nothing to send yet
+        list_id = self.state.id_of(mp.list_symbol)
+        key = "include_ids" if mp.field == "include_ids" else "client_ids"
+        self.reporter.step(f"{mp.op} {len(ids)} on list {mp.list_symbol}", len(ids))
+        size = self.plan.batch_size
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            try:
+                self.client.call(MEMBERSHIP_ENDPOINTS[mp.op], id=list_id, body={key: chunk})
+            except ApiError as exc:
+                self._partial_lists.add(mp.list_symbol)
+                self.result.membership_failures.append(f"{mp.op} on list '{mp.list_symbol}': {exc}")
+                if isinstance(exc, AuthError):
+                    self._halt(str(exc))
+                return
+            except (BudgetExhaustedError, TransportError) as exc:
+                self._partial_lists.add(mp.list_symbol)
+                self._halt(str(exc))
+            adding = mp.op in ("attach", "append")
+            noun = "case(s)" if mp.field == "include_ids" else "contact(s)"
+            self.result.membership_changes.append(
+                f"list {mp.list_symbol}: {mp.op} {len(chunk)} {noun}"
+            )
+            self.state.record_members(
+                mp.list_symbol,
+                mp.field,  # type: ignore[arg-type]
+                add=chunk if adding else (),
+                remove=() if adding else chunk,
+            )
+            self._progress()
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _outcome(
+        self, rp: RecordPlan, action: ApplyAction, record_id: int | None, message: str | None = None
+    ) -> None:
+        if rp.symbol in self._finished:
+            return
+        self._finished.add(rp.symbol)
+        if action in ("failed", "skipped", "unknown"):
+            self.blocked.add(rp.symbol)
+        outcome = Outcome(rp.kind, rp.symbol, record_id, action, message)
+        self.result.outcomes.append(outcome)
+        self.reporter.done(outcome)
+        self._progress()
+
+    def _progress(self) -> None:
+        trace, pacer = self.client.trace, self.client.pacer
+        self.reporter.progress(len(self._finished), trace.requests, pacer.remaining)
+
+    def _halt(self, reason: str) -> NoReturn:
+        self.result.stopped = reason
+        raise _Halt(reason)
+
+    def _close_out(self) -> None:
+        """Every record not reached gets an outcome, in plan order."""
+        for rp in self.plan.records:
+            if rp.symbol in self._finished:
+                continue
+            if rp.action == "no-op":
+                self._outcome(rp, "unchanged", rp.id)
+            elif rp.action == "unknown":
+                self._outcome(rp, "unknown", None, rp.note)
+            else:
+                self._outcome(rp, "skipped", rp.id, "not reached: the run stopped")
+        order = {rp.symbol: n for n, rp in enumerate(self.plan.records)}
+        self.result.outcomes.sort(key=lambda o: order.get(o.symbol, len(order)))
+
+
+def _contact_case_links(manifest: Manifest) -> dict[str, list[str]]:
+    """contact symbol -> symbols of the manifest's cases that name it in client_ids."""
+    links: dict[str, list[str]] = {}
+    for case in manifest.of_kind("case"):
+        for ref in case.refs.get("client_ids", ()):
+            if isinstance(ref, str):
+                links.setdefault(ref, []).append(case.symbol)
+    return links
+
+
+def _ids_from(
+    kind: Kind, answer: Any, bodies: Sequence[Mapping[str, Any]], count: int
+) -> list[int]:
+    """The IDs Kayse returned, in request order; an answer we cannot map is an unknown outcome."""
+    items: Any
+    if count == 1 and isinstance(answer, dict) and "id" in answer:
+        items = [answer]
+    elif isinstance(answer, dict) and isinstance(answer.get(BULK_KEY.get(kind, "")), list):
+        items = answer[BULK_KEY[kind]]
+    else:
+        items = None
+    ok = isinstance(items, list) and len(items) == count
+    ids: list[int] = []
+    if ok and items is not None:
+        for item, body in zip(items, bodies, strict=True):
+            record_id = item.get("id") if isinstance(item, dict) else None
+            echoed = item.get("external_source_id") if isinstance(item, dict) else None
+            if type(record_id) is not int or (
+                echoed is not None and echoed != body.get("external_source_id", echoed)
+            ):
+                ok = False
+                break
+            ids.append(record_id)
+    if not ok:
+        raise OutcomeUnknownError(
+            f"Kayse accepted a {kind} create but its answer does not say which ID each record got"
+        )
+    return ids
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:
+    # Every symbol is in the JSON records and in the list the CLI prints on stderr.
+    symbols = ", ".join(rp.symbol for rp in batch[:5])
+    more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
+    first = manifest.records[batch[0].symbol]
+    return (
+        f"Not known whether Kayse created {len(batch)} {first.kind}(s) ({symbols}{more}). "
+        "Check in Kayse, then record each ID with `kayse-pipeline state set MANIFEST SYMBOL ID`, "
+        "or release it to be created again with `kayse-pipeline state forget MANIFEST SYMBOL`"
+    )
+
+
+__all__ = ["ApplyResult", "Executor", "Outcome", "Reporter", "SilentReporter"]

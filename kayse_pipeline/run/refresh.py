@@ -1,0 +1,345 @@
+"""Adopt and refresh: records made by hand, or changed or deleted in the Kayse app.
+
+``adopt`` (``import``) saves an existing record's ID under a manifest symbol once Kayse
+shows it. ``refresh`` reads the saved records back (see ``readback`` for how) and
+records what it finds, so that the planner closes the gap:
+
+- gone (a 404 for a contact or case): the symbol is released, so the planner plans a
+  create, and the dead ID leaves every list's recorded membership, so the recreated
+  record is attached again (a gone case also makes the lists re-append the contacts it
+  links, whose append had brought it in);
+- drifted: the saved fingerprint becomes ``DRIFT``, which no manifest record has, so
+  the planner plans an update;
+- anything else (in sync, not found in a listing, unreadable, not read) changes nothing.
+
+401, 5xx, a transport error or a spent budget stops the refresh; what was found before
+it is kept (each finding is journalled as it is made), nothing is dropped for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kayse_pipeline.api.client import KayseClient
+from kayse_pipeline.api.pacing import Pacer, WaitCallback
+from kayse_pipeline.errors import (
+    ApiError,
+    AuthError,
+    BudgetExhaustedError,
+    TransportError,
+    UsageError,
+)
+from kayse_pipeline.graph import creation_order
+from kayse_pipeline.model import Kind, Manifest
+from kayse_pipeline.plan.apply import fingerprint, make_plan
+from kayse_pipeline.plan.targets import expand_targets
+from kayse_pipeline.run.apply import Options, PlanReport, load, open_client
+from kayse_pipeline.run.readback import READ_BY_ID, Desired, Reader
+from kayse_pipeline.state import StateStore
+
+DRIFT = "drift"
+"""The fingerprint of a record changed in Kayse: it matches no manifest record."""
+
+RefreshAction = Literal[
+    "in-sync", "drifted", "gone", "unconfirmed", "unreadable", "skipped", "unknown"
+]
+NOUN: dict[Kind, str] = {
+    "contact": "contact",
+    "case": "case",
+    "list": "case list",
+    "campaign": "campaign",
+}
+GONE_NOTE = "deleted in Kayse: the next apply creates it again"
+UNCONFIRMED_NOTE = "not found in GET /{path}: left as it is"
+# A refused key or a failing service: every further read would fail the same way.
+STOPPING_STATUSES = frozenset({401, 403, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a refresh found for one saved record."""
+
+    kind: Kind
+    symbol: str
+    id: int | None
+    action: RefreshAction
+    message: str | None = None
+
+
+@dataclass
+class RefreshResult:
+    """Every finding of one refresh, and the reads it spent."""
+
+    findings: list[Finding] = field(default_factory=list)
+    reads: int = 0
+    max_reads: int | None = None
+    capped: bool = False
+    stopped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.stopped is None and not any(f.action == "unreadable" for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        table: dict[str, int] = {}
+        for finding in self.findings:
+            table[finding.action] = table.get(finding.action, 0) + 1
+        return table
+
+
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    """A record that ``import`` saved: whether it matches the manifest, and if not, where."""
+
+    kind: Kind
+    symbol: str
+    id: int
+    differences: tuple[str, ...]
+    reads: int
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.differences
+
+
+class _CapReached(Exception):
+    """--max-reads is spent."""
+
+
+class ReadCap(Pacer):
+    """A pacer that refuses to start a request past ``cap`` (every attempt counts)."""
+
+    def __init__(self, cap: int, *, max_wait: float, on_wait: WaitCallback | None) -> None:
+        super().__init__(max_wait=max_wait, on_wait=on_wait)
+        self.cap = cap
+        self.spent = 0
+
+    def before_request(self) -> None:
+        if self.spent >= self.cap:
+            raise _CapReached
+        super().before_request()
+        self.spent += 1
+
+
+def adopt(
+    options: Options, symbol: str, record_id: int, *, log: Callable[[str], None] | None = None
+) -> Adopted:
+    """Save an existing Kayse record under a manifest symbol, once Kayse shows it."""
+    manifest = load(options)
+    record = manifest.records.get(symbol)
+    if record is None:
+        raise UsageError(f"'{symbol}' is not a symbol of {manifest.path}")
+    if record_id < 1:
+        raise UsageError(f"'{record_id}' is not a Kayse ID (IDs are positive integers)")
+    with StateStore.open(options.state_path, options.target) as state:
+        _check_free(state, symbol, record.kind, record_id)
+        with open_client(options, manifest, log=log) as client:
+            actual = Reader(client).read(record.kind, record_id, record.fields.get("name"))
+            reads = client.trace.requests
+        noun = NOUN[record.kind]
+        if actual is None and record.kind in READ_BY_ID:
+            raise UsageError(f"Kayse has no {noun} with ID {record_id}; nothing was saved")
+        if actual is None:
+            raise UsageError(
+                f"cannot confirm that {noun} {record_id} exists: Kayse's listing of "
+                f"{noun}s does not show it; nothing was saved"
+            )
+        diffs = tuple(Desired(manifest).differences(record, state, actual))
+        saved_as = DRIFT if diffs else fingerprint(record, state.salt)
+        state.save_ids(record.kind, [(symbol, record_id, saved_as)])
+    return Adopted(record.kind, symbol, record_id, diffs, reads)
+
+
+def _check_free(state: StateStore, symbol: str, kind: Kind, record_id: int) -> None:
+    saved = state.get(symbol)
+    if saved is not None and saved.status == "ok" and (saved.kind, saved.id) != (kind, record_id):
+        raise UsageError(
+            f"'{symbol}' is already saved as {saved.kind} {saved.id}; run "
+            f"`kayse-pipeline state forget MANIFEST {symbol}` first to adopt another record"
+        )
+    for other, entry in state.records.items():
+        if other != symbol and entry.kind == kind and entry.id == record_id:
+            raise UsageError(f"{NOUN[kind]} {record_id} is already saved as '{other}'")
+
+
+def refresh(
+    options: Options,
+    *,
+    max_reads: int | None = None,
+    on_wait: WaitCallback | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RefreshResult:
+    """Read every saved record of the manifest back and record what changed in Kayse."""
+    manifest = load(options)
+    with StateStore.open(options.state_path, options.target) as state:
+        return _refresh(options, manifest, state, max_reads, on_wait, log)
+
+
+def refresh_and_plan(
+    options: Options,
+    *,
+    max_reads: int | None = None,
+    on_wait: WaitCallback | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[RefreshResult, PlanReport]:
+    """``plan --refresh``: refresh (saving what it finds, like ``refresh``), then plan."""
+    manifest = load(options)
+    with StateStore.open(options.state_path, options.target) as state:
+        only = None
+        if options.targets is not None:
+            only = expand_targets(manifest, options.targets, "dependencies")
+        result = _refresh(options, manifest, state, max_reads, on_wait, log, only=only)
+        the_plan = make_plan(
+            manifest, state, batch_size=options.batch_size, targets=options.targets
+        )
+    return result, PlanReport(manifest, the_plan, options.target, options.state_path)
+
+
+def _refresh(
+    options: Options,
+    manifest: Manifest,
+    state: StateStore,
+    max_reads: int | None,
+    on_wait: WaitCallback | None,
+    log: Callable[[str], None] | None,
+    *,
+    only: frozenset[str] | None = None,
+) -> RefreshResult:
+    symbols = [
+        s
+        for s in creation_order(manifest)
+        if state.get(s) is not None and (only is None or s in only)
+    ]
+    with open_client(options, manifest, on_wait=on_wait, log=log, lazy=not symbols) as client:
+        if max_reads is not None:
+            client.pacer = ReadCap(max_reads, max_wait=options.max_wait, on_wait=on_wait)
+        result = refresh_state(manifest, state, client, symbols)
+        result.max_reads = max_reads
+    return result
+
+
+def refresh_state(
+    manifest: Manifest, state: StateStore, client: KayseClient, symbols: Iterable[str]
+) -> RefreshResult:
+    """Read ``symbols`` (saved, in creation order) back and record gone and drifted ones."""
+    result = RefreshResult()
+    reader = Reader(client)
+    order = list(symbols)
+    found: dict[str, Finding] = {}
+    answers: dict[str, tuple[int, dict[str, Any] | None]] = {}
+    halted: str | None = None
+    for symbol in order:
+        record, saved = manifest.records[symbol], state.get(symbol)
+        if saved is None:
+            continue
+        if saved.status == "unknown" or saved.id is None:
+            note = "outcome of an earlier create is unknown: not read"
+            found[symbol] = Finding(saved.kind, symbol, None, "unknown", note)
+            continue
+        if halted is not None or saved.kind != record.kind:
+            note = halted or f"saved as a {saved.kind}, the manifest makes it a {record.kind}"
+            found[symbol] = Finding(saved.kind, symbol, saved.id, "skipped", note)
+            continue
+        try:
+            answers[symbol] = (
+                saved.id,
+                reader.read(record.kind, saved.id, record.fields.get("name")),
+            )
+        except _CapReached:
+            result.capped = True
+            halted = "not read: --max-reads is spent"
+            found[symbol] = Finding(record.kind, symbol, saved.id, "skipped", halted)
+        except (ApiError, TransportError, BudgetExhaustedError) as exc:
+            found[symbol] = Finding(record.kind, symbol, saved.id, "unreadable", str(exc))
+            if _stops(exc):
+                result.stopped = str(exc)
+                halted = "not read: the refresh stopped"
+    # Gone records first: a record that pointed at one is judged without it.
+    for kind in READ_BY_ID:
+        gone = [
+            (symbol, record_id)
+            for symbol, (record_id, actual) in answers.items()
+            if actual is None and manifest.records[symbol].kind == kind
+        ]
+        forget_records(manifest, state, kind, gone)
+        for symbol, record_id in gone:
+            found[symbol] = Finding(kind, symbol, record_id, "gone", GONE_NOTE)
+    desired = Desired(manifest)
+    for symbol, (record_id, actual) in answers.items():
+        if symbol not in found:
+            found[symbol] = _compare(manifest, state, desired, symbol, record_id, actual)
+    result.findings = [found[s] for s in order if s in found]
+    result.reads = client.trace.requests
+    return result
+
+
+def _stops(exc: Exception) -> bool:
+    """A refused key, a failing service or a spent budget stops; one refused record does not."""
+    if isinstance(exc, AuthError | TransportError | BudgetExhaustedError):
+        return True
+    return isinstance(exc, ApiError) and exc.status in STOPPING_STATUSES
+
+
+def _compare(
+    manifest: Manifest,
+    state: StateStore,
+    desired: Desired,
+    symbol: str,
+    record_id: int,
+    actual: dict[str, Any] | None,
+) -> Finding:
+    record = manifest.records[symbol]
+    if actual is None:
+        note = UNCONFIRMED_NOTE.format(path="case_lists" if record.kind == "list" else "campaigns")
+        return Finding(record.kind, symbol, record_id, "unconfirmed", note)
+    diffs = desired.differences(record, state, actual)
+    if not diffs:
+        return Finding(record.kind, symbol, record_id, "in-sync")
+    saved = state.get(symbol)
+    if saved is not None and saved.fingerprint != DRIFT:
+        state.save_ids(record.kind, [(symbol, record_id, DRIFT)])
+    return Finding(record.kind, symbol, record_id, "drifted", drift_note(record.kind, diffs))
+
+
+def drift_note(kind: Kind, fields: Iterable[str]) -> str:
+    """What a drifted record's line says: the fields that differ (names only, never values)."""
+    return f"changed in Kayse ({', '.join(fields)}): {update_consequence(kind)}"
+
+
+def update_consequence(kind: Kind) -> str:
+    """What the next apply does with a record that differs from the manifest."""
+    if kind == "campaign":
+        return "Kayse documents no campaign update, so apply reports it"
+    return "the next apply updates it"
+
+
+def forget_records(
+    manifest: Manifest, state: StateStore, kind: Kind, items: Iterable[tuple[str, int]]
+) -> None:
+    """Drop records that Kayse no longer has: their symbols, and their IDs from memberships."""
+    items = list(items)
+    if not items:
+        return
+    state.release(symbol for symbol, _ in items)
+    dead = {record_id for _, record_id in items}
+    field_name: Literal["include_ids", "client_ids"] = (
+        "client_ids" if kind == "contact" else "include_ids"
+    )
+    # Contacts whose append brought a dead case in: append them again for its successor.
+    again: set[int] = set()
+    if kind == "case":
+        for symbol, _ in items:
+            case = manifest.records.get(symbol)
+            for ref in case.refs.get("client_ids", ()) if case is not None else ():
+                contact_id = ref if isinstance(ref, int) else state.id_of(ref)
+                if contact_id is not None:
+                    again.add(contact_id)
+    for list_symbol in sorted(state.memberships):
+        gone = state.members(list_symbol, field_name) & dead
+        if gone:
+            state.record_members(list_symbol, field_name, remove=gone)
+        appended = state.members(list_symbol, "client_ids") & again
+        if appended:
+            state.record_members(list_symbol, "client_ids", remove=appended)
