@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from kayse_pipeline.cli.render import ProgressReporter
+from kayse_pipeline.cli.output.progress import ProgressReporter
 
 
 def test_a_log_gets_periodic_lines_and_no_control_characters() -> None:

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli import render
-from kayse_pipeline.cli import render_lifecycle as lifecycle_render
 from kayse_pipeline.cli.options import (
-    echo_json,
+    debug_log,
     options,
     run_options,
     target_option,
     target_options,
 )
+from kayse_pipeline.cli.output import show
+from kayse_pipeline.cli.output.json_doc import destroy_json
+from kayse_pipeline.cli.output.progress import progress_bar
+from kayse_pipeline.cli.output.text import destroy_plan_text, destroy_text
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.run import destroy as core
 
@@ -44,36 +46,22 @@ def destroy(
     (fewer when --batch-size says so).
     """
     opts = options(
-        manifest,
-        state,
-        api_url,
-        sandbox,
-        batch_size=batch_size,
-        max_wait=max_wait,
-        targets=targets,
+        manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait, targets=targets
     )
     # bulk_delete takes up to 500 IDs: --batch-size only lowers that when given.
     explicit = ctx.get_parameter_source("batch_size") == click.core.ParameterSource.COMMANDLINE
-    delete_batch = min(batch_size, core.BULK_DELETE_MAX) if explicit else core.BULK_DELETE_MAX
-    progress = render.ProgressReporter(tty=sys.stderr.isatty() and output != "json")
-    log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
-    try:
+    with progress_bar(output) as progress:
         plan, result = core.destroy(
             opts,
             confirm=None if yes else _confirm,
-            delete_batch=delete_batch,
+            delete_batch=batch_size if explicit else None,
             on_wait=progress.waiting,
-            log=log,
+            log=debug_log(ctx),
         )
-    finally:
-        progress.finish()
     if result.cancelled:
         click.echo("Destroy cancelled: nothing was sent.", err=True)
         ctx.exit(1)
-    if output == "json":
-        echo_json(lifecycle_render.destroy_json(plan, result))
-    else:
-        click.echo(lifecycle_render.destroy_text(result))
+    show(output, as_json=lambda: destroy_json(plan, result), as_text=lambda: destroy_text(result))
     if not result.ok:
         ctx.exit(1)
 
@@ -85,5 +73,5 @@ def _confirm(plan: core.DestroyPlan) -> bool:
             f"destroy would delete {plan.count('delete')} record(s) in Kayse: run it on a "
             "terminal to confirm, or pass --yes; nothing was sent"
         )
-    click.echo(lifecycle_render.destroy_plan_text(plan), err=True)
+    click.echo(destroy_plan_text(plan), err=True)
     return click.confirm("Delete these records from Kayse?", default=False, err=True)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli import render_lifecycle as lifecycle_render
-from kayse_pipeline.cli.options import echo_json, options, target_options
+from kayse_pipeline.cli.options import debug_log, options, target_options
+from kayse_pipeline.cli.output import show
+from kayse_pipeline.cli.output.json_doc import adopted_json
+from kayse_pipeline.cli.output.text import adopted_text
 from kayse_pipeline.run import refresh as lifecycle
 
 
@@ -27,11 +29,6 @@ def import_(
     record_id: int,
 ) -> None:
     """Save Kayse record ID under SYMBOL, once Kayse shows it, so that apply updates it."""
-    log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
-    adopted = lifecycle.adopt(
-        options(manifest, state, api_url, sandbox), symbol, record_id, log=log
-    )
-    if output == "json":
-        echo_json(lifecycle_render.adopted_json(adopted))
-    else:
-        click.echo(lifecycle_render.adopted_text(adopted))
+    opts = options(manifest, state, api_url, sandbox)
+    adopted = lifecycle.adopt(opts, symbol, record_id, log=debug_log(ctx))
+    show(output, as_json=lambda: adopted_json(adopted), as_text=lambda: adopted_text(adopted))

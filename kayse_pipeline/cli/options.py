@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
+from kayse_pipeline.cli.output.text import unknown_advice
+from kayse_pipeline.errors import KayseError, UsageError
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
-from kayse_pipeline.run.apply import Options
+from kayse_pipeline.run.apply import Options, load, state_show
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -112,5 +114,40 @@ def options(
     )
 
 
-def echo_json(doc: Any) -> None:
-    click.echo(json.dumps(doc, indent=2))
+def debug_log(ctx: click.Context) -> Callable[[str], None] | None:
+    """Where the redacted request trace goes under --debug: stderr."""
+    if not ctx.obj.get("debug"):
+        return None
+    return lambda line: click.echo(f"debug: {line}", err=True)
+
+
+def id_pairs(words: Sequence[str]) -> list[tuple[str, int]]:
+    """``SYMBOL ID [SYMBOL ID ...]`` as pairs."""
+    if len(words) % 2:
+        raise UsageError("state set takes pairs: SYMBOL ID [SYMBOL ID ...]")
+    pairs: list[tuple[str, int]] = []
+    for symbol, raw in zip(words[::2], words[1::2], strict=True):
+        if not raw.isdigit():
+            raise UsageError(f"'{raw}' is not a Kayse ID (IDs are positive integers)")
+        pairs.append((symbol, int(raw)))
+    return pairs
+
+
+@contextmanager
+def advice_on_interrupt(options: Options) -> Iterator[None]:
+    """On Ctrl-C, name the create that was in flight (if any) and how to resolve it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if advice := _advice_from_state(options):
+            click.echo(advice, err=True)
+        raise
+
+
+def _advice_from_state(options: Options) -> str | None:
+    """The advice for every record the saved state holds as unknown (after an interrupted run)."""
+    try:
+        unknown = [s for s, saved in state_show(options) if saved.status == "unknown"]
+        return unknown_advice(options, load(options), unknown) if unknown else None
+    except KayseError:
+        return None  # the error that stopped the run is the one to report

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli import render
-from kayse_pipeline.cli import render_lifecycle as lifecycle_render
 from kayse_pipeline.cli.options import (
-    echo_json,
+    debug_log,
     max_reads_option,
     max_wait_option,
     options,
     target_options,
 )
+from kayse_pipeline.cli.output import show
+from kayse_pipeline.cli.output.json_doc import refresh_json
+from kayse_pipeline.cli.output.progress import progress_bar
+from kayse_pipeline.cli.output.text import refresh_text
 from kayse_pipeline.run import refresh as lifecycle
 
 
@@ -36,15 +37,10 @@ def refresh(
 ) -> None:
     """Find records of MANIFEST deleted or changed in Kayse, so that apply puts them back."""
     opts = options(manifest, state, api_url, sandbox, max_wait=max_wait)
-    progress = render.ProgressReporter(tty=sys.stderr.isatty() and output != "json")
-    log = (lambda line: click.echo(f"debug: {line}", err=True)) if ctx.obj.get("debug") else None
-    try:
-        result = lifecycle.refresh(opts, max_reads=max_reads, on_wait=progress.waiting, log=log)
-    finally:
-        progress.finish()
-    if output == "json":
-        echo_json(lifecycle_render.refresh_json(result))
-    else:
-        click.echo(lifecycle_render.refresh_text(result))
+    with progress_bar(output) as progress:
+        result = lifecycle.refresh(
+            opts, max_reads=max_reads, on_wait=progress.waiting, log=debug_log(ctx)
+        )
+    show(output, as_json=lambda: refresh_json(result), as_text=lambda: refresh_text(result))
     if not result.ok:
         ctx.exit(1)

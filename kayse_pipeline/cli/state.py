@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli.options import echo_json, options, target_options
-from kayse_pipeline.errors import UsageError
+from kayse_pipeline.cli.options import id_pairs, options, target_options
+from kayse_pipeline.cli.output import show as show_output
+from kayse_pipeline.cli.output.json_doc import state_json
+from kayse_pipeline.cli.output.text import forgotten_text, set_text, state_text
 from kayse_pipeline.run import apply as runner
 
 
@@ -23,20 +25,7 @@ def show(
 ) -> None:
     """Symbol, kind and ID of every saved record."""
     rows = runner.state_show(options(manifest, state, api_url, sandbox))
-    if output == "json":
-        echo_json(
-            {
-                "records": [
-                    {"symbol": s, "kind": r.kind, "id": r.id, "status": r.status} for s, r in rows
-                ]
-            }
-        )
-        return
-    if not rows:
-        click.echo("The state holds no records.")
-    for symbol, saved in rows:
-        shown = str(saved.id) if saved.status == "ok" else "unknown"
-        click.echo(f"{symbol:32} {saved.kind:8} {shown}")
+    show_output(output, as_json=lambda: state_json(rows), as_text=lambda: state_text(rows))
 
 
 @state.command("set")
@@ -51,16 +40,9 @@ def set_(
     pairs: tuple[str, ...],
 ) -> None:
     """Record the ID a record has in Kayse: SYMBOL ID [SYMBOL ID ...]."""
-    if len(pairs) % 2:
-        raise UsageError("state set takes pairs: SYMBOL ID [SYMBOL ID ...]")
-    parsed: list[tuple[str, int]] = []
-    for symbol, raw in zip(pairs[::2], pairs[1::2], strict=True):
-        if not raw.isdigit():
-            raise UsageError(f"'{raw}' is not a Kayse ID (IDs are positive integers)")
-        parsed.append((symbol, int(raw)))
+    parsed = id_pairs(pairs)
     runner.state_set(options(manifest, state, api_url, sandbox), parsed)
-    for symbol, record_id in parsed:
-        click.echo(f"{symbol}: saved ID {record_id}")
+    click.echo(set_text(parsed))
 
 
 @state.command("forget")
@@ -82,4 +64,4 @@ def forget(
     forgotten = runner.state_forget(
         options(manifest, state, api_url, sandbox), list(symbols), all_unknown=all_unknown
     )
-    click.echo(f"forgotten: {', '.join(forgotten)} (the next apply creates them)")
+    click.echo(forgotten_text(forgotten))

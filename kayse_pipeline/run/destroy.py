@@ -141,14 +141,18 @@ def destroy(
     options: Options,
     *,
     confirm: Confirm | None = None,
-    delete_batch: int = BULK_DELETE_MAX,
+    delete_batch: int | None = None,
     on_wait: WaitCallback | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[DestroyPlan, DestroyResult]:
-    """Delete the recipe's records; ``confirm`` sees the plan first and may refuse it."""
+    """Delete the recipe's records; ``confirm`` sees the plan first and may refuse it.
+
+    Cases go ``BULK_DELETE_MAX`` IDs per bulk_delete request, or ``delete_batch`` when lower.
+    """
     manifest = load(options)
+    size = BULK_DELETE_MAX if delete_batch is None else min(delete_batch, BULK_DELETE_MAX)
     with StateStore.open(options.state_path, options.target) as state:
-        plan = make_destroy_plan(manifest, state, options, delete_batch)
+        plan = make_destroy_plan(manifest, state, options, size)
         if plan.has_changes and confirm is not None and not confirm(plan):
             return plan, DestroyResult(cancelled=True)
         lazy = not plan.has_changes

@@ -1,0 +1,26 @@
+"""Output by format: ``text`` for people, ``json_doc``, ``junit``, ``progress`` on stderr.
+
+Each format module turns a result of the library into a string or a document; only
+``show`` and the commands print.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def echo_json(doc: Any) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(doc, indent=2))
+
+
+def show(output: str, *, as_json: Callable[[], Any], as_text: Callable[[], str]) -> None:
+    """Print a result on stdout in the format asked for; only that format is built."""
+    if output == "json":
+        echo_json(as_json())
+    else:
+        click.echo(as_text())
