@@ -32,12 +32,7 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
     return {
         "manifest": str(report.manifest.path),
         "target": report.target,
-        "records": [
-            _drop_none(
-                {"kind": r.kind, "symbol": r.symbol, "id": r.id, "action": r.action, "note": r.note}
-            )
-            for r in plan.records
-        ],
+        "records": [_planned_json(r) for r in plan.records],
         "memberships": [
             {"list": m.list_symbol, "op": m.op, "count": len(m.members)} for m in plan.memberships
         ],
@@ -48,8 +43,8 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
     }
 
 
-class RunOutcome(Protocol):
-    """One record's outcome in a run that sends requests (apply, destroy)."""
+class Named(Protocol):
+    """A record as a plan or a run shows it."""
 
     @property
     def kind(self) -> str: ...
@@ -59,6 +54,11 @@ class RunOutcome(Protocol):
     def id(self) -> int | None: ...
     @property
     def action(self) -> str: ...
+
+
+class RunOutcome(Named, Protocol):
+    """One record's outcome in a run that sends requests (apply, destroy)."""
+
     @property
     def message(self) -> str | None: ...
 
@@ -147,12 +147,7 @@ def destroy_plan_json(plan: DestroyPlan) -> dict[str, Any]:
     return {
         "manifest": str(plan.manifest.path),
         "target": plan.target,
-        "records": [
-            _drop_none(
-                {"kind": d.kind, "symbol": d.symbol, "id": d.id, "action": d.action, "note": d.note}
-            )
-            for d in plan.records
-        ],
+        "records": [_planned_json(d) for d in plan.records],
         "steps": [_step_json(s) for s in plan.steps],
         "requests": plan.requests,
         "changes": plan.has_changes,
@@ -168,6 +163,19 @@ def state_json(rows: Sequence[tuple[str, Saved]]) -> dict[str, Any]:
     return {
         "records": [{"symbol": s, "kind": r.kind, "id": r.id, "status": r.status} for s, r in rows]
     }
+
+
+class Planned(Named, Protocol):
+    """One record in a plan (apply or destroy)."""
+
+    @property
+    def note(self) -> str | None: ...
+
+
+def _planned_json(r: Planned) -> dict[str, Any]:
+    return _drop_none(
+        {"kind": r.kind, "symbol": r.symbol, "id": r.id, "action": r.action, "note": r.note}
+    )
 
 
 def _step_json(step: Step) -> dict[str, Any]:
