@@ -20,7 +20,8 @@ message and exits 1. Messages never carry the API key or a lead's personal data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 
 class KayseError(Exception):
@@ -35,6 +36,7 @@ class Diagnostic:
     line: int
     column: int
     message: str
+    path: str = field(default="", compare=False)  # the node's path, when there is one
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
@@ -43,8 +45,9 @@ class Diagnostic:
 class ManifestError(KayseError):
     """The manifest, or a data file it reads, is invalid."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, diagnostics: list[Diagnostic], warnings: Iterable[Diagnostic] = ()) -> None:
         self.diagnostics = sorted(diagnostics)
+        self.warnings = sorted(warnings)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 

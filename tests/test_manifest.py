@@ -157,6 +157,7 @@ def test_explicit_env_is_hermetic(manifest_path: Path, monkeypatch: pytest.Monke
         load_manifest(manifest_path, env={})
     assert [d.message for d in caught.value.diagnostics] == [
         "campaigns.existing.agent_id: environment variable KAYSE_AGENT_ID is not set"
+        " (export it, or give --var KAYSE_AGENT_ID=VALUE)"
     ]
 
 

@@ -6,6 +6,7 @@ environment variables; test_manifest_rules.py holds the table of domain rules.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -478,7 +479,10 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
                 runs: [{start_date: 2026-04-01, end_date: 2026-04-30, start_time: "09:00",
                         end_time: "17:00"}]
         """),
-        ["m.yaml:7:15: campaigns.calls.agent_id: environment variable KAYSE_AGENT_ID is not set"],
+        [
+            "m.yaml:7:15: campaigns.calls.agent_id: environment variable KAYSE_AGENT_ID is not set"
+            " (export it, or give --var KAYSE_AGENT_ID=VALUE)"
+        ],
     ),
     (
         "malformed-variable",
@@ -513,6 +517,23 @@ def check_invalid(
     assert result.stderr.splitlines() == expected
     assert result.stdout == ""
     assert result.exit_code == 1
+    check_json(["m.yaml"], expected, env=ENV)
+
+
+def check_json(args: list[str], expected: list[str], env: dict[str, str] | None = None) -> None:
+    """`validate --output json` lists the text output's problems: same places, same messages."""
+    result = CliRunner().invoke(cli, ["validate", "--output", "json", *args], env=env)
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    errors = document["errors"]
+    assert [f"{e['file']}:{e['line']}:{e['column']}: {e['message']}" for e in errors] == expected
+    for error in errors:
+        assert sorted(error) == ["column", "file", "line", "message", "path"]
+        if error["path"] is not None:  # the path is the message's own prefix, given apart
+            assert error["message"].startswith(f"{error['path']}: ")
+    assert document["valid"] is False
+    assert document["warnings"] == []
 
 
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

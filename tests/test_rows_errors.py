@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_manifest_errors import check_json
 
 from kayse_pipeline.cli.main import cli
 from kayse_pipeline.manifest.rows import section as rows
@@ -359,6 +360,7 @@ def test_invalid_rows(
     assert result.stderr.splitlines() == expected
     assert result.stdout == ""
     assert result.exit_code == 1
+    check_json(["m.yaml"], expected)
 
 
 def test_data_files_are_named_as_the_manifest_is(

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from kayse_pipeline import __version__
+from kayse_pipeline.cli.options import print_warnings
 from kayse_pipeline.errors import KayseError, ManifestError
 
 
@@ -18,9 +19,13 @@ class KayseGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ManifestError as exc:
+            # FILE:LINE:COL lines that editors and CI annotations parse.
+            print_warnings(exc.warnings)
+            click.echo(str(exc), err=True)
+            ctx.exit(1)
         except KayseError as exc:
-            # Manifest errors are FILE:LINE:COL lines that editors and CI annotations parse.
-            click.echo(str(exc) if isinstance(exc, ManifestError) else f"error: {exc}", err=True)
+            click.echo(f"error: {exc}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted: everything Kayse answered so far is saved", err=True)

@@ -11,16 +11,58 @@ from typing import Any, TypeVar
 import click
 
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
-from kayse_pipeline.cli.output.text import unknown_advice
-from kayse_pipeline.errors import KayseError, UsageError
+from kayse_pipeline.cli.output.text import unknown_advice, warning_line
+from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
+from kayse_pipeline.manifest.variables import Given, given_values
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
 from kayse_pipeline.run.apply import Options, load, state_show
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_VARS, _VAR_FILES = "kayse_pipeline.vars", "kayse_pipeline.var_files"
+
+
+def _keep(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        ctx.meta[key] = tuple(value)
+
+    return callback
+
+
+def var_options(func: F) -> F:
+    """--var NAME=VALUE and --var-file FILE: ``${NAME}`` values ahead of the environment."""
+    func = click.option(
+        "--var-file",
+        multiple=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_keep(_VAR_FILES),
+        help="YAML mapping or .env file of values for ${NAME}; repeatable, later files win.",
+    )(func)
+    return click.option(
+        "--var",
+        multiple=True,
+        metavar="NAME=VALUE",
+        expose_value=False,
+        callback=_keep(_VARS),
+        help="A value for ${NAME} in the manifest, ahead of the environment; repeatable.",
+    )(func)
+
+
+def given() -> Given:
+    """The --var and --var-file values of the current command (the key is refused)."""
+    meta = click.get_current_context().meta
+    return given_values(meta.get(_VAR_FILES, ()), meta.get(_VARS, ()))
+
+
+def print_warnings(warnings: Sequence[Diagnostic]) -> None:
+    """Each warning on stderr as ``FILE:LINE:COL: warning: message``."""
+    for warning in warnings:
+        click.echo(warning_line(warning), err=True)
+
 
 def target_options(func: F) -> F:
-    """--state, --api-url, --sandbox and --output, as every state command takes them."""
+    """--state, --api-url, --sandbox, --output and --var, as every state command takes them."""
     decorators = [
         click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False)),
         click.option(
@@ -43,6 +85,7 @@ def target_options(func: F) -> F:
             show_default=True,
             help="json: one JSON document on stdout.",
         ),
+        var_options,
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -111,6 +154,8 @@ def options(
         max_wait=max_wait,
         env=dict(os.environ),
         targets=frozenset(targets) if targets else None,
+        given=given(),
+        warn=print_warnings,
     )
 
 
@@ -148,6 +193,6 @@ def _advice_from_state(options: Options) -> str | None:
     """The advice for every record the saved state holds as unknown (after an interrupted run)."""
     try:
         unknown = [s for s, saved in state_show(options) if saved.status == "unknown"]
-        return unknown_advice(options, load(options), unknown) if unknown else None
+        return unknown_advice(options, load(options, warn=False), unknown) if unknown else None
     except KayseError:
         return None  # the error that stopped the run is the one to report

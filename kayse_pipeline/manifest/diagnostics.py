@@ -82,15 +82,26 @@ class Reporter:
     def __init__(self, document: Document) -> None:
         self.document = document
         self.diagnostics: set[Diagnostic] = set()
+        self.warnings: set[Diagnostic] = set()
         self._failed: set[NodePath] = set()
 
     def report(
         self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False
     ) -> None:
         """Report ``label: message`` at the node ``at`` (default ``label``), or at its key."""
+        self.diagnostics.add(self._place(label, message, at=at, key=key))
+
+    def warn(self, label: NodePath, message: str) -> None:
+        """Note something that is allowed but probably not meant, at the node ``label``."""
+        self.warnings.add(self._place(label, message))
+
+    def _place(
+        self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False
+    ) -> Diagnostic:
         line, column = self.document.position(label if at is None else at, key=key)
-        text = f"{format_path(label)}: {message}" if label else message
-        self.diagnostics.add(Diagnostic(self.document.file, line, column, text))
+        path = format_path(label)
+        text = f"{path}: {message}" if label else message
+        return Diagnostic(self.document.file, line, column, text, path)
 
     def poison(self, path: NodePath) -> None:
         """Mark the value at ``path`` as reported, so rule checks at or below it stay silent."""
@@ -107,4 +118,4 @@ class Reporter:
     def raise_if_any(self) -> None:
         """Raise every collected diagnostic at once."""
         if self.diagnostics:
-            raise ManifestError(list(self.diagnostics))
+            raise ManifestError(list(self.diagnostics), self.warnings)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.defaults import Draft, collect_drafts
 from kayse_pipeline.manifest.diagnostics import Reporter, show
-from kayse_pipeline.manifest.env import interpolate
+from kayse_pipeline.manifest.env import Values, allowed_names, interpolate
 from kayse_pipeline.manifest.references import check_references
 from kayse_pipeline.manifest.rows.compact import RowSet, RowTable
 from kayse_pipeline.manifest.rows.section import load_rows
@@ -36,7 +37,16 @@ from kayse_pipeline.model import (
 
 MANIFEST_VERSION = 1
 
-__all__ = ["MANIFEST_VERSION", "load_manifest", "parse_manifest"]
+__all__ = ["MANIFEST_VERSION", "Loaded", "load_manifest", "parse_manifest", "read_manifest"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A valid manifest, what is allowed in it but probably not meant, and the variables it uses."""
+
+    manifest: Manifest
+    warnings: tuple[Diagnostic, ...] = ()
+    variables: frozenset[str] = frozenset()
 
 
 def load_manifest(
@@ -47,6 +57,17 @@ def load_manifest(
     ``env`` supplies ``${NAME}`` variables (default: the process environment);
     ``display_name`` is how diagnostics name the file (default: ``str(path)``).
     """
+    return read_manifest(path, env, display_name=display_name).manifest
+
+
+def read_manifest(
+    path: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    given: Mapping[str, str] | None = None,
+    display_name: str | None = None,
+) -> Loaded:
+    """``load_manifest`` with its warnings; ``given`` values (``--var``) come before ``env``."""
     file = str(path) if display_name is None else display_name
     try:
         raw = path.read_bytes()
@@ -55,26 +76,30 @@ def load_manifest(
         raise ManifestError(
             [Diagnostic(file, 1, 1, f"cannot read the manifest: {reason}")]
         ) from None
-    return parse_manifest(raw, path, env, display_name=file)
+    values = Values(os.environ if env is None else env, given or {})
+    with gc_paused():
+        return _parse(raw, path, values, file)
 
 
 def parse_manifest(
     raw: bytes, path: Path, env: Mapping[str, str] | None = None, *, display_name: str | None = None
 ) -> Manifest:
     """Validate manifest bytes as if read from ``path``; raise ManifestError with every problem."""
+    values = Values(os.environ if env is None else env)
     with gc_paused():
-        return _parse(raw, path, os.environ if env is None else env, display_name or str(path))
+        return _parse(raw, path, values, display_name or str(path)).manifest
 
 
-def _parse(raw: bytes, path: Path, env: Mapping[str, str], file: str) -> Manifest:
+def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
     text = _decode(raw, file)
     document = load_yaml(text, file)
     data = _check_version(document)
     if document.problems:
         raise ManifestError(list(document.problems))
     reporter = Reporter(document)
-    if "${" in text:  # most manifests have no variable: skip the walk
-        interpolate(data, env, reporter)
+    used: frozenset[str] = frozenset()
+    if "$" in text:  # most manifests have no variable: skip the walk
+        _, used = interpolate(data, values, reporter, allowed=allowed_names(data))
     check_schema(data, reporter)
     drafts = collect_drafts(data)
     account = _account(data.get("account"))
@@ -90,12 +115,13 @@ def _parse(raw: bytes, path: Path, env: Mapping[str, str], file: str) -> Manifes
     check_references(drafts, reporter, rows)
     reporter.raise_if_any()
     inline = {draft.symbol: _freeze(draft, document, rows) for draft in drafts}
-    return Manifest(
+    manifest = Manifest(
         path=path,
         account=account,
         records=MappingProxyType(inline) if rows is None else RowTable(inline, rows),
         source_text_sha256=hashlib.sha256(raw).hexdigest(),
     )
+    return Loaded(manifest, tuple(sorted(reporter.warnings)), used)
 
 
 def _decode(raw: bytes, file: str) -> str:

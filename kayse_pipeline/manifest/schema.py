@@ -68,6 +68,7 @@ def _pattern_messages() -> dict[str, str]:
     return {
         defs["date"]["pattern"]: "must be a date YYYY-MM-DD",
         defs["time"]["pattern"]: "must be a time HH:mm",
+        defs["variableName"]["pattern"]: "must be a variable name (letters, digits and _)",
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +12,9 @@ import httpx
 
 from kayse_pipeline.api.client import DEFAULT_API_URL, KayseClient, Trace, check_api_url
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
-from kayse_pipeline.errors import ConfigError, UsageError
-from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
+from kayse_pipeline.manifest.load import read_manifest
+from kayse_pipeline.manifest.variables import Given
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE, Plan, fingerprint, make_plan
 from kayse_pipeline.run.executor import ApplyResult, Executor, Reporter
@@ -38,6 +39,9 @@ class Options:
     max_wait: float = DEFAULT_MAX_WAIT
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     targets: frozenset[str] | None = None  # --target: None means every record
+    given: Given = field(default_factory=Given)  # --var and --var-file, ahead of env
+    # Told the manifest's warnings (and unused --var values) once it is read.
+    warn: Callable[[Sequence[Diagnostic]], None] | None = field(default=None, compare=False)
 
     @property
     def target(self) -> str:
@@ -63,8 +67,14 @@ class PlanReport:
     state_path: Path
 
 
-def load(options: Options) -> Manifest:
-    return load_manifest(options.manifest, env=options.env)
+def load(options: Options, *, warn: bool = True) -> Manifest:
+    """The manifest, its warnings told to ``options.warn`` (unless ``warn`` is false)."""
+    loaded = read_manifest(options.manifest, options.env, given=options.given.values)
+    if warn and options.warn is not None:
+        unused = options.given.unused(loaded.variables, [str(options.manifest)])
+        if loaded.warnings or unused:
+            options.warn([*loaded.warnings, *unused])
+    return loaded.manifest
 
 
 def plan(options: Options) -> PlanReport:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.plan.apply import Step
 from kayse_pipeline.run.apply import PlanReport
 from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
@@ -192,3 +193,15 @@ def _step_json(step: Step) -> dict[str, Any]:
 
 def _drop_none(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None or k == "id"}
+
+
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    """A problem as editors and CI annotations read it; no place for a --var."""
+    placed = bool(diagnostic.file)
+    return {
+        "file": diagnostic.file if placed else None,
+        "line": diagnostic.line if placed else None,
+        "column": diagnostic.column if placed else None,
+        "path": diagnostic.path or None,
+        "message": diagnostic.message,
+    }

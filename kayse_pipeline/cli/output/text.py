@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 
 from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, Step
 from kayse_pipeline.run.apply import Options, PlanReport
@@ -272,3 +273,10 @@ def apply_advice(options: Options, report: PlanReport, result: ApplyResult) -> s
     """The advice for the records whose create an apply left unknown, if any."""
     unknown = [o.symbol for o in result.outcomes if o.action == "unknown"]
     return unknown_advice(options, report.manifest, unknown) if unknown else None
+
+
+def warning_line(warning: Diagnostic) -> str:
+    """``FILE:LINE:COL: warning: message``, or ``warning: message`` when it has no place."""
+    if not warning.file:
+        return f"warning: {warning.message}"
+    return f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}"

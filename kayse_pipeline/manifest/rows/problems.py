@@ -19,6 +19,7 @@ class RowReporter(Reporter):
     def __init__(self, main: Reporter) -> None:
         super().__init__(main.document)
         self.diagnostics = main.diagnostics  # one set: the manifest's and its rows' problems
+        self.warnings = main.warnings
         self.file = ""
         self.line = 0
         self.columns: Sequence[int] = ()
@@ -41,17 +42,18 @@ class RowReporter(Reporter):
             return
         written, slot, node = template.slot_at(label[2:])
         if slot is not None:
-            self.at_cell(slot, f"{format_path(label)}: {message}")
+            path = format_path(label)
+            self.at_cell(slot, f"{path}: {message}", path=path)
         elif written:  # a constant of the template: the same for every row, reported once
             where = (*template.path, *node)
             super().report((*template.path, *label[2:]), message, at=where, key=key)
         else:  # a field the template does not write
             super().report((*template.path, *label[2:]), message, at=template.path, key=True)
 
-    def at_cell(self, slot: int | None, message: str) -> None:
+    def at_cell(self, slot: int | None, message: str, *, path: str = "") -> None:
         """A problem at the current row, in the column of a slot (column 1 without one)."""
         column = self.columns[slot] if slot is not None else 1
-        self.add(Diagnostic(self.file, self.line, column, message))
+        self.add(Diagnostic(self.file, self.line, column, message, path))
 
     def add(self, diagnostic: Diagnostic) -> None:
         """Keep a data file's problem, or count it once the file has shown enough."""

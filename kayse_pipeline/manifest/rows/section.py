@@ -190,11 +190,12 @@ class _Loader:
         if not SYMBOL_RE.match(symbol):
             label = format_path((*template.path, "symbol"))
             message = f"{label}: {show(symbol)} is not a valid symbol ({SYMBOL_RULE})"
-            report.at_cell(symbol_slot, message)
+            report.at_cell(symbol_slot, message, path=label)
             return None
         first = self._first_use(symbol)
         if first is not None:
-            report.at_cell(symbol_slot, f"{section}.{symbol}: symbol already used by {first}")
+            where = f"{section}.{symbol}"
+            report.at_cell(symbol_slot, f"{where}: symbol already used by {first}", path=where)
             return None
         self.rows.register(symbol, source.start + len(source.lines) - 1, kind)
         values = template.render(cells)
