@@ -13,6 +13,7 @@ from kayse_pipeline.cli.options import (
     run_options,
     target_option,
     target_options,
+    warn_partial,
 )
 from kayse_pipeline.cli.output import json_doc, show, text
 from kayse_pipeline.cli.output.junit import write_junit
@@ -54,6 +55,8 @@ def apply(
         as_json=lambda: json_doc.apply_json(report, result),
         as_text=lambda: text.apply_text(report, result),
     )
+    if opts.targets:
+        warn_partial(report)
     if advice := text.apply_advice(opts, report, result):
         click.echo(advice, err=True)
     if junit_error:

@@ -10,6 +10,7 @@ import click
 
 from kayse_pipeline import __version__
 from kayse_pipeline.cli.options import print_warnings
+from kayse_pipeline.cli.output import colour
 from kayse_pipeline.errors import KayseError, ManifestError
 
 
@@ -22,10 +23,10 @@ class KayseGroup(click.Group):
         except ManifestError as exc:
             # FILE:LINE:COL lines that editors and CI annotations parse.
             print_warnings(exc.warnings)
-            click.echo(str(exc), err=True)
+            click.echo(colour.error(str(exc)), err=True)
             ctx.exit(1)
         except KayseError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(colour.error(f"error: {exc}"), err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted: everything Kayse answered so far is saved", err=True)
@@ -56,7 +57,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main() -> None:
     """Console entry point. Usage errors exit 1 like every other error (2 is plan's 'changes')."""
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(prog_name="kayse-pipeline", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

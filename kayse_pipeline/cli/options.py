@@ -11,11 +11,13 @@ from typing import Any, TypeVar
 import click
 
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
-from kayse_pipeline.cli.output.text import unknown_advice, warning_line
+from kayse_pipeline.cli.output import colour
+from kayse_pipeline.cli.output.text import target_warnings, unknown_advice, warning_line
 from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
-from kayse_pipeline.run.apply import Options, load, state_show
+from kayse_pipeline.plan.targets import left_out
+from kayse_pipeline.run.apply import Options, PlanReport, load, state_show
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +60,14 @@ def given() -> Given:
 def print_warnings(warnings: Sequence[Diagnostic]) -> None:
     """Each warning on stderr as ``FILE:LINE:COL: warning: message``."""
     for warning in warnings:
-        click.echo(warning_line(warning), err=True)
+        click.echo(colour.warning(warning_line(warning)), err=True)
+
+
+def warn_partial(report: PlanReport) -> None:
+    """Say what a ``--target`` plan leaves out of the manifest, on stderr."""
+    planned = (r.symbol for r in report.plan.records)
+    for line in target_warnings(left_out(report.manifest, planned), report.manifest):
+        click.echo(colour.warning(line), err=True)
 
 
 def target_options(func: F) -> F:

@@ -12,6 +12,7 @@ from kayse_pipeline.cli.options import (
     run_options,
     target_option,
     target_options,
+    warn_partial,
 )
 from kayse_pipeline.cli.output import json_doc, show, text
 from kayse_pipeline.errors import UsageError
@@ -81,6 +82,8 @@ def plan(
                 as_json=lambda: json_doc.plan_json(report),
                 as_text=lambda: text.plan_text(report),
             )
+        if opts.targets:
+            warn_partial(report)
         if advice := text.plan_advice(opts, report):
             click.echo(advice, err=True)
         changes = report.plan.has_changes

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from kayse_pipeline.cli.options import given, print_warnings, var_options
-from kayse_pipeline.cli.output import echo_json
+from kayse_pipeline.cli.output import colour, echo_json
 from kayse_pipeline.cli.output.json_doc import diagnostic_json
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.load import read_manifest
@@ -66,7 +66,7 @@ def validate(manifests: tuple[str, ...], output: str) -> None:
     else:
         print_warnings(warnings)
         for problem in problems:
-            click.echo(str(problem), err=True)
+            click.echo(colour.error(str(problem)), err=True)
     if problems:
         # Not ctx.exit(1): click's non-standalone main() returns that code instead of exiting.
         raise SystemExit(1)

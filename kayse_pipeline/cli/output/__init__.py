@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from kayse_pipeline.cli.output import colour
+
 
 def echo_json(doc: Any) -> None:
     """Print one JSON document on stdout."""
@@ -23,4 +25,4 @@ def show(output: str, *, as_json: Callable[[], Any], as_text: Callable[[], str])
     if output == "json":
         echo_json(as_json())
     else:
-        click.echo(as_text())
+        click.echo(colour.marks(as_text()))

@@ -10,6 +10,7 @@ from kayse_pipeline.api.client import ENDPOINTS
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, Step
+from kayse_pipeline.plan.targets import LeftOut
 from kayse_pipeline.run.apply import Options, PlanReport
 from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
 from kayse_pipeline.run.executor import ApplyResult
@@ -280,3 +281,29 @@ def warning_line(warning: Diagnostic) -> str:
     if not warning.file:
         return f"warning: {warning.message}"
     return f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}"
+
+
+NAMED_UP_TO = 10  # a warning names this many symbols, then counts the rest
+
+
+def target_warnings(left: LeftOut, manifest: Manifest) -> list[str]:
+    """What a ``--target`` plan leaves out, as warnings (empty when it leaves out nothing)."""
+    if not left.records:
+        return []
+    named = _some([f"{kind} {symbol}" for kind, symbol in left.records])
+    lines = [
+        f"warning: --target makes this plan partial: it leaves out {len(left.records)} of"
+        f" {left.total} records ({named}); run without --target to bring them in line"
+    ]
+    for list_symbol, members in left.off_lists:
+        kinds = [f"{manifest.kind_of(member)} {member}" for member in members]
+        lines.append(
+            f"warning: list {list_symbol} is not targeted, so {_some(kinds)}"
+            f" {'stays' if len(members) == 1 else 'stay'} off it"
+        )
+    return lines
+
+
+def _some(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:NAMED_UP_TO])
+    return shown + (f" and {len(names) - NAMED_UP_TO} more" if len(names) > NAMED_UP_TO else "")
