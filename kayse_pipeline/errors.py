@@ -74,11 +74,14 @@ class TargetMismatchError(StateError):
 class ApiError(KayseError):
     """Kayse answered with an error status."""
 
-    def __init__(self, status: int, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(
+        self, status: int, message: str, *, method: str = "", path: str = "", shaped: bool = True
+    ) -> None:
         self.status = status
         self.api_message = message
         self.method = method
         self.path = path
+        self.shaped = shaped  # the body was Kayse's {"error": ..., "message": ...}
         where = f"{method} {path}: " if method else ""
         super().__init__(f"{where}HTTP {status}: {message}")
 

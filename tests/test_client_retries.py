@@ -211,7 +211,7 @@ def test_a_server_that_answers_html_is_not_kayse(status: int) -> None:
     if status == 200:
         assert str(err.value) == (
             "POST /clients/bulk: the answer is not JSON (text/html); "
-            "is --api-url the Kayse Public API?"
+            "is --api-url (or KAYSE_API_URL) the Kayse Public API, ending in /v1?"
         )
     else:
         assert str(err.value) == (

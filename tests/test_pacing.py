@@ -9,7 +9,7 @@ from kayse_pipeline.errors import BudgetExhaustedError
 
 
 class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
+    def __init__(self, now: float = 1_767_225_600.0) -> None:  # 2026-01-01
         self.now = now
         self.slept: list[float] = []
 

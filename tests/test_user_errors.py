@@ -140,7 +140,8 @@ def test_a_success_that_is_not_json_leaves_the_create_unknown(tmp_path: Path) ->
         run = kayse(["apply", "seed.yaml", "--output", "json"], cwd=tmp_path, url=url)
     assert run.code == 1
     assert run.json()["stopped"].startswith(
-        "POST /clients: the answer is not JSON (text/html); is --api-url the Kayse Public API? "
+        "POST /clients: the answer is not JSON (text/html); "
+        "is --api-url (or KAYSE_API_URL) the Kayse Public API, ending in /v1? "
         "Not known whether Kayse created 1 contact(s) (maria)."
     )
     assert run.json()["requests"] == 1

@@ -10,10 +10,14 @@ stops trusting the records it carried.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import random
+import socket
+import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +28,7 @@ import httpx
 
 from kayse_pipeline import __version__
 from kayse_pipeline.api.pacing import Pacer
+from kayse_pipeline.bounds import JSONBoundsError, loads_json
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
@@ -35,6 +40,13 @@ from kayse_pipeline.errors import (
 DEFAULT_API_URL = "https://public-api.kayse.ai/v1"
 USER_AGENT = f"kayse-pipeline/{__version__}"
 KEY_HEADER = "X-API-KEY"
+URL_HINT = "is --api-url (or KAYSE_API_URL) the Kayse Public API, ending in /v1?"
+# Far above any Kayse answer (a bulk answer of 500 full records is about 500 KB).
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+# The longest one request may take, answer included (httpx's timeouts are per read).
+DEFAULT_DEADLINE = 120.0
+# The longest server text quoted in a message.
+MAX_QUOTED = 300
 
 Safety = Literal["read", "idempotent", "create"]
 
@@ -148,6 +160,122 @@ def _not_sent() -> Iterator[None]:
         raise NotSentInterrupt() from exc
 
 
+class AnswerUnreadable(httpx.TransportError):
+    """An answer this client will not read whole: too large, too slow, or undecodable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer read whole, within the size and time bounds."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def reason_phrase(self) -> str:
+        return httpx.codes.get_reason_phrase(self.status_code)
+
+    def json(self) -> Any:
+        """The body as JSON within bounds (nesting, number sizes); ValueError otherwise."""
+        return loads_json(self.content.decode("utf-8"))
+
+
+class _Watchdog:
+    """Cuts the connection off when a request outlives its deadline (reads may trickle)."""
+
+    def __init__(self, client: KayseClient, seconds: float) -> None:
+        self.fired = False
+        self._client = client
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = self._client._socket
+        if sock is not None:
+            # The plain socket's shutdown, not TLS's: it wakes a blocked read at once.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _read_body(response: httpx.Response, started: float, seconds: float, cap: int) -> bytes:
+    """The decoded body, refused past ``cap`` bytes (compressed or not) or ``seconds``."""
+    decoder = _Decoder(response.headers.get("Content-Encoding", ""), cap)
+    try:  # an in-process transport (the sandbox, a test's) hands over a body already read
+        chunks: Iterator[bytes] = iter([response.content])
+    except httpx.ResponseNotRead:
+        chunks = response.iter_raw()
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > cap:
+            raise AnswerUnreadable(f"the answer is larger than {cap // 1024 // 1024} MiB")
+        decoder.feed(chunk)
+        if time.monotonic() - started > seconds:
+            raise AnswerUnreadable(f"no whole answer within {seconds:g} s")
+    return decoder.finish()
+
+
+class _Decoder:
+    """gzip / deflate decoding that never expands past the size bound (gzip bombs)."""
+
+    def __init__(self, encoding: str, cap: int) -> None:
+        names = [n.strip().lower() for n in encoding.split(",") if n.strip()]
+        names = [n for n in names if n != "identity"]
+        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
+            raise AnswerUnreadable(
+                f"the answer is in an encoding this client does not read ({quote(encoding)})"
+            )
+        # wbits 47 reads both the gzip and the zlib header (what "deflate" means in HTTP).
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if names else None
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._cap = cap
+        self._fed = 0  # compressed bytes fed in
+
+    def feed(self, data: bytes) -> None:
+        if self._zlib is None:
+            self._add(data)
+            return
+        self._fed += len(data)
+        try:
+            while data and not self._zlib.eof:
+                out = self._zlib.decompress(data, self._cap - self._size + 1)
+                self._add(out)
+                if not out and self._zlib.unconsumed_tail == data:
+                    break
+                data = self._zlib.unconsumed_tail
+        except zlib.error:
+            raise AnswerUnreadable("the answer's compressed body is damaged") from None
+
+    def finish(self) -> bytes:
+        if self._zlib is not None and self._fed:
+            try:
+                self._add(self._zlib.flush())
+            except zlib.error:
+                self._fed = -1
+            if self._fed < 0 or not self._zlib.eof:  # damaged, or cut short
+                raise AnswerUnreadable("the answer's compressed body is damaged")
+        return b"".join(self._parts)
+
+    def _add(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._cap:
+            raise AnswerUnreadable(
+                f"the answer is larger than {self._cap // 1024 // 1024} MiB once decompressed"
+            )
+        self._parts.append(data)
+
+
 class KayseClient:
     """Sends one documented call at a time, paced by the rate-limit headers."""
 
@@ -160,6 +288,8 @@ class KayseClient:
         pacer: Pacer | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
+        deadline: float = DEFAULT_DEADLINE,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         trace: Trace | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -170,7 +300,15 @@ class KayseClient:
         self.trace = trace or Trace()
         self._sleep = sleep
         self._rng = rng or random.Random()
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        self.deadline = deadline
+        self.max_answer_bytes = max_answer_bytes
+        self._socket: socket.socket | None = None  # the connection in use, for the watchdog
+        # Only encodings this client decodes itself, within the size bound.
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+        }
         self._secrets: tuple[str, ...] = ()
         if api_key:
             headers[KEY_HEADER] = check_api_key(api_key)
@@ -179,7 +317,7 @@ class KayseClient:
             base_url=self.base_url,
             headers=headers,
             transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            timeout=httpx.Timeout(min(timeout, deadline), connect=min(timeout, deadline, 10.0)),
             follow_redirects=False,
         )
 
@@ -239,10 +377,11 @@ class KayseClient:
                 if not self._may_retry(attempt, started):
                     raise TransportError(f"{reason}; gave up after {attempt + 1} attempts") from exc
             else:
-                self.pacer.observe(response.headers)
+                status = response.status_code
+                if status != 429:  # a 429 is counted by after_429: refusals in a row are bounded
+                    self.pacer.observe(response.headers)
                 if response.is_success:
                     return _json(response, endpoint, acted=not safe)
-                status = response.status_code
                 if status == 429:
                     # Waited out, never fatal: the pacer bounds the wait by --max-wait.
                     self.trace.faults += 1
@@ -269,27 +408,45 @@ class KayseClient:
 
     def _send(
         self, method: str, path: str, content: bytes | None, params: Mapping[str, Any] | None
-    ) -> httpx.Response:
+    ) -> Answer:
         self.trace.requests += 1
         key = f"{method} {path}"
         self.trace.by_endpoint[key] = self.trace.by_endpoint.get(key, 0) + 1
         headers = {"Content-Type": "application/json"} if content is not None else None
         started = time.monotonic()
+        watchdog = _Watchdog(self, self.deadline)
         try:
-            response = self._http.request(
-                method, path, content=content, params=params, headers=headers
-            )
+            with self._http.stream(
+                method,
+                path,
+                content=content,
+                params=params,
+                headers=headers,
+                extensions={"trace": self._on_trace},
+            ) as response:
+                body = _read_body(response, started, self.deadline, self.max_answer_bytes)
+                answer = Answer(response.status_code, response.headers, body)
         except httpx.TransportError as exc:
             self.trace.faults += 1
             self.trace.say(f"{method} {path} -> {type(exc).__name__}")
+            if watchdog.fired and not isinstance(exc, AnswerUnreadable):
+                raise AnswerUnreadable(f"no whole answer within {self.deadline:g} s") from None
             raise
+        finally:
+            watchdog.cancel()
         elapsed = time.monotonic() - started
         self.trace.say(
-            f"{method} {path} -> {response.status_code} in {elapsed:.3f}s "
-            f"(headers sent: {_redacted(self._http.headers)}; "
-            f"rate remaining {response.headers.get('X-RateLimit-Remaining', '?')})"
+            f"{method} {path} -> {answer.status_code} in {elapsed:.3f}s "
+            f"(headers sent: {_redacted(self._http.headers)}; {len(body)} bytes)"
         )
-        return response
+        return answer
+
+    def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """Remember each new connection's socket, so that the watchdog can cut it off."""
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            self._socket = sock if isinstance(sock, socket.socket) else None
 
     def _may_retry(self, attempt: int, started: float) -> bool:
         if attempt + 1 >= self.retry.attempts:
@@ -325,7 +482,7 @@ def _connect_failure(exc: httpx.TransportError) -> str:
     return "connection refused or host not found"
 
 
-def _speaks_json(response: httpx.Response) -> bool:
+def _speaks_json(response: Answer) -> bool:
     """Whether an answer is Kayse's kind of answer: a JSON body, or none at all."""
     if not response.content:
         return True
@@ -336,12 +493,11 @@ def _speaks_json(response: httpx.Response) -> bool:
     return True
 
 
-def _not_kayse(base_url: str, endpoint: Endpoint, response: httpx.Response) -> str:
+def _not_kayse(base_url: str, endpoint: Endpoint, response: Answer) -> str:
     kind = response.headers.get("Content-Type", "no content type").split(";")[0]
     return (
         f"{base_url} answered {endpoint.method} {endpoint.path} with HTTP "
-        f"{response.status_code} and {kind}, not Kayse's JSON: is --api-url (or KAYSE_API_URL) "
-        "the Kayse Public API, ending in /v1?"
+        f"{response.status_code} and {kind}, not Kayse's JSON: {URL_HINT}"
     )
 
 
@@ -353,12 +509,14 @@ def _redacted(headers: httpx.Headers) -> str:
 
 
 def _describe(exc: httpx.TransportError) -> str:
+    if isinstance(exc, AnswerUnreadable):
+        return str(exc)
     if isinstance(exc, httpx.TimeoutException):
         return "no answer in time"
     return "the connection was dropped without an answer"
 
 
-def _json(response: httpx.Response, endpoint: Endpoint, *, acted: bool) -> Any:
+def _json(response: Answer, endpoint: Endpoint, *, acted: bool) -> Any:
     """The answer's JSON; a success that is not JSON leaves a create's outcome in doubt."""
     if not response.content:
         return None
@@ -366,25 +524,29 @@ def _json(response: httpx.Response, endpoint: Endpoint, *, acted: bool) -> Any:
         return response.json()
     except ValueError as exc:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        message = (
-            f"{endpoint.method} {endpoint.path}: the answer is not JSON ({kind}); "
-            "is --api-url the Kayse Public API?"
+        what = (
+            f"JSON beyond this client's bounds ({exc})"
+            if isinstance(exc, JSONBoundsError)
+            else (f"not JSON ({kind})")
         )
+        message = f"{endpoint.method} {endpoint.path}: the answer is {what}; {URL_HINT}"
         # The server said it succeeded: whatever it is, it may have made the records.
         raise (OutcomeUnknownError if acted else TransportError)(message) from exc
 
 
 def _api_error(
-    response: httpx.Response,
+    response: Answer,
     endpoint: Endpoint,
     sent: bytes | None,
     secrets: tuple[str, ...] = (),
 ) -> ApiError:
     message = ""
+    shaped = False
     try:
         doc = response.json()
         if isinstance(doc, dict):
             message = str(doc.get("message") or doc.get("error") or "")
+            shaped = isinstance(doc.get("error"), str) and isinstance(doc.get("message"), str)
     except ValueError:
         pass
     if not message:
@@ -392,10 +554,19 @@ def _api_error(
     message = scrub(message, sent)
     for secret in secrets:  # a proxy or a foreign server may echo the headers it got
         message = message.replace(secret, "[redacted]")
+    message = quote(message)
     cls = AuthError if response.status_code == 401 else ApiError
     if cls is AuthError:
         message += " (check KAYSE_API_KEY: the key is missing, wrong or disabled)"
-    return cls(response.status_code, message, method=endpoint.method, path=endpoint.path)
+    return cls(
+        response.status_code, message, method=endpoint.method, path=endpoint.path, shaped=shaped
+    )
+
+
+def quote(text: str) -> str:
+    """Server text as one bounded line: whitespace runs become one space, the rest is cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 1] + "\u2026"
 
 
 def scrub(message: str, sent: bytes | None) -> str:

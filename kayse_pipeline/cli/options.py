@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -101,11 +102,29 @@ def target_options(func: F) -> F:
     return func
 
 
+class Seconds(click.ParamType):  # type: ignore[type-arg]
+    """A finite number of seconds, 0 or more (``nan`` and ``inf`` are refused)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            number = value
+        else:
+            try:
+                number = float(str(value))
+            except ValueError:
+                number = math.nan
+        if not math.isfinite(number) or number < 0:
+            self.fail(f"{value!r} is not a finite number of seconds, 0 or more", param, ctx)
+        return number
+
+
 def max_wait_option(func: F) -> F:
     """--max-wait, for commands that send requests."""
     return click.option(
         "--max-wait",
-        type=click.FloatRange(min=0),
+        type=Seconds(),
         default=DEFAULT_MAX_WAIT,
         show_default=True,
         help="Longest wait, in seconds, for the rate-limit budget to reset before stopping.",

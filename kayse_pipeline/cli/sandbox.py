@@ -20,6 +20,7 @@ from kayse_pipeline.sandbox import (
     resolve_dir,
     serve,
 )
+from kayse_pipeline.sandbox.ratelimit import RESET_STYLES, ResetStyle
 from kayse_pipeline.sandbox.server import check_host
 
 _DIR_HELP = "Sandbox folder (default: $KAYSE_SANDBOX_DIR, else ./.kayse-sandbox)."
@@ -66,6 +67,13 @@ def sandbox() -> None:
     show_default=True,
     help="Most items per bulk call.",
 )
+@click.option(
+    "--reset-style",
+    type=click.Choice(RESET_STYLES),
+    default="epoch",
+    show_default=True,
+    help="X-RateLimit-Reset as the window's end in epoch seconds, or as seconds remaining.",
+)
 @click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host.")
 def serve_command(
     host: str,
@@ -76,6 +84,7 @@ def serve_command(
     faults: str | None,
     account_file: Path | None,
     bulk_max: int,
+    reset_style: ResetStyle,
     allow_remote: bool,
 ) -> None:
     """Serve the emulator over HTTP until Ctrl-C; prints one line with its URL."""
@@ -96,13 +105,15 @@ def serve_command(
         rate_limit=rate_limit,
         faults=faults,
         bulk_max=bulk_max,
+        reset_style=reset_style,
     )
 
     def ready(url: str) -> None:
         click.echo(f"kayse sandbox listening on {url} ({shown})")
         sys.stdout.flush()
         click.echo(
-            f"records in {core.store.directory}; rate limit {core.rate_limit}; "
+            f"records in {core.store.directory}; rate limit {core.rate_limit} "
+            f"(reset as {core.rate_limit.reset_style}); "
             f"faults {core.faults}",
             err=True,
         )

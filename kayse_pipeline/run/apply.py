@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import httpx
 
-from kayse_pipeline.api.client import DEFAULT_API_URL, KayseClient, Trace, check_api_url
+from kayse_pipeline.api.client import (
+    DEFAULT_API_URL,
+    DEFAULT_DEADLINE,
+    KayseClient,
+    Trace,
+    check_api_url,
+)
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
 from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
 from kayse_pipeline.manifest.load import read_manifest
@@ -25,6 +32,8 @@ from kayse_pipeline.state import (
     default_state_path,
     normalize_target,
 )
+
+DEADLINE_ENV = "KAYSE_REQUEST_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -143,12 +152,31 @@ def open_client(
                 "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
                 "and export it, or try the recipe on the built-in emulator with --sandbox"
             )
+    deadline = request_deadline(options.env)
     with closing:
-        client = KayseClient(base_url, key, transport=transport, pacer=pacer, trace=trace)
+        client = KayseClient(
+            base_url, key, transport=transport, pacer=pacer, trace=trace, deadline=deadline
+        )
         try:
             yield client
         finally:
             client.close()
+
+
+def request_deadline(env: Mapping[str, str]) -> float:
+    """$KAYSE_REQUEST_TIMEOUT: the longest one request may take, answer included."""
+    text = env.get(DEADLINE_ENV)
+    if not text:
+        return DEFAULT_DEADLINE
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 1 <= seconds <= DEFAULT_DEADLINE:  # nan and inf fail too
+        raise ConfigError(
+            f"{DEADLINE_ENV} must be a number of seconds from 1 to {DEFAULT_DEADLINE:g}"
+        )
+    return seconds
 
 
 def state_show(options: Options) -> list[tuple[str, Saved]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -19,7 +20,7 @@ from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.model import Account
 from kayse_pipeline.sandbox.account import AccountConfig
 from kayse_pipeline.sandbox.faults import OUTCOMES, Draw, FaultInjector, FaultSpec
-from kayse_pipeline.sandbox.ratelimit import RateLimit, RateLimiter, RateState
+from kayse_pipeline.sandbox.ratelimit import RateLimit, RateLimiter, RateState, ResetStyle
 from kayse_pipeline.sandbox.records import Records
 from kayse_pipeline.sandbox.routes import PREFIX, Context, Resolution, Route, resolve
 from kayse_pipeline.sandbox.store import Store, database_path
@@ -267,6 +268,7 @@ def open_sandbox(
     faults: FaultSpec | str | None = None,
     bulk_max: int = DEFAULT_BULK_MAX,
     clock: Callable[[], float] = time.time,
+    reset_style: ResetStyle | None = None,
 ) -> SandboxCore:
     """A core on the sandbox folder (created when missing).
 
@@ -279,6 +281,8 @@ def open_sandbox(
         faults = os.environ.get(FAULTS_ENV) or FaultSpec()
     # Parsed before the folder is created: a bad option leaves nothing behind.
     rate = RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit
+    if reset_style is not None:
+        rate = dataclasses.replace(rate, reset_style=reset_style)
     spec = FaultSpec.parse(faults) if isinstance(faults, str) else faults
     return SandboxCore(
         Store(resolve_dir(directory)),

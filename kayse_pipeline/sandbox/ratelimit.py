@@ -6,17 +6,26 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from kayse_pipeline.errors import SandboxError
 from kayse_pipeline.sandbox.store import Store
 
+ResetStyle = Literal["epoch", "seconds"]
+RESET_STYLES: tuple[ResetStyle, ...] = ("epoch", "seconds")
+
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A budget of ``limit`` requests per ``window`` seconds; ``limit`` None means no limit."""
+    """A budget of ``limit`` requests per ``window`` seconds; ``limit`` None means no limit.
+
+    ``reset_style`` is how ``X-RateLimit-Reset`` reads: the window's end as epoch seconds
+    (the docs' example), or the seconds remaining until it (the docs' wording).
+    """
 
     limit: int | None = 500
     window: float = 3600.0
+    reset_style: ResetStyle = "epoch"
 
     @classmethod
     def parse(cls, spec: str) -> RateLimit:
@@ -44,13 +53,16 @@ class RateState:
     remaining: int
     reset: int  # absolute epoch seconds, like the docs' example
     retry_after: int
+    reset_style: ResetStyle = "epoch"
 
     def headers(self) -> dict[str, str]:
         """The headers every answer carries."""
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset),
+            "X-RateLimit-Reset": str(
+                self.reset if self.reset_style == "epoch" else self.retry_after
+            ),
         }
 
 
@@ -90,4 +102,5 @@ class RateLimiter:
             remaining=max(0, limit - used),
             reset=math.ceil(end),
             retry_after=max(1, math.ceil(end - now)),
+            reset_style=self.rate.reset_style,
         )
