@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 MAX_ID = 2**63 - 1
 """The largest record ID accepted from a person, a file or Kayse (a signed 64-bit integer)."""
@@ -23,7 +23,7 @@ _NOT_A_NUMBER = re.compile(r"-?Infinity|NaN")
 _ID_TEXT = re.compile(r"[0-9]{1,19}")
 
 
-def is_id(value: Any) -> bool:
+def is_id(value: Any) -> TypeGuard[int]:
     """Whether ``value`` is a record ID: an integer (not a boolean) from 1 to ``MAX_ID``."""
     return type(value) is int and 1 <= value <= MAX_ID
 

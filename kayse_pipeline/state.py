@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from kayse_pipeline.bounds import is_id, loads_json
 from kayse_pipeline.errors import StateError, StateLockedError, TargetMismatchError
 from kayse_pipeline.model import KIND_ORDER, Kind
 
@@ -186,7 +187,7 @@ class StateStore:
 
     def _load_file(self) -> None:
         try:
-            doc = json.loads(self.path.read_text(encoding="utf-8"))
+            doc = loads_json(self.path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise StateError(f"cannot read state file {self.path}: {exc}") from exc
         except json.JSONDecodeError as exc:
@@ -232,7 +233,7 @@ class StateStore:
         record_id = entry.get("id") if isinstance(entry, dict) else None
         status = entry.get("status", "ok") if isinstance(entry, dict) else "ok"
         if ok and status == "ok":
-            ok = isinstance(record_id, int) and not isinstance(record_id, bool)
+            ok = is_id(record_id)
         if not ok:
             raise StateError(f"{self.path}: record {symbol!r} is damaged; restore the file")
         if status == "ok":
@@ -244,7 +245,7 @@ class StateStore:
             raise StateError(f"{self.path}: memberships of {list_symbol!r} are damaged")
         parsed: dict[str, set[int]] = {}
         for name, ids in fields.items():
-            if not isinstance(ids, list) or not all(type(i) is int for i in ids):
+            if not isinstance(ids, list) or not all(is_id(i) for i in ids):
                 raise StateError(f"{self.path}: memberships of {list_symbol!r} are damaged")
             parsed[name] = set(ids)
         return parsed
@@ -256,7 +257,7 @@ class StateStore:
             raise StateError(f"cannot read {self._journal_path}: {exc}") from exc
         for number, line in enumerate(lines, start=1):
             try:
-                entry = json.loads(line)
+                entry = loads_json(line)
             except json.JSONDecodeError as exc:
                 if number == len(lines):
                     break  # the process died while writing this entry; it never took effect

@@ -160,8 +160,11 @@ def test_a_spent_budget_stops_cleanly_and_the_next_run_finishes(tmp_path: Path) 
         first = kayse([*args, "--max-wait", "1"], cwd=tmp_path, url=server.url)
         assert first.code == 1
         stopped = first.json()["stopped"]
-        assert re.search(r"more than --max-wait \(1 s\)\. Everything done so far is saved: "
-                         r"run again after \d\d:\d\d:\d\d$", stopped), stopped  # fmt: skip
+        assert re.search(
+            r"more than --max-wait \(1 s\)\. Everything done so far is saved: "
+            r"run again after \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+$",
+            stopped,
+        ), stopped
         assert first.json()["requests"] == 5
         time.sleep(4)
         second = kayse(args, cwd=tmp_path, url=server.url)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from kayse_pipeline.bounds import MAX_ID
 from kayse_pipeline.cli.options import debug_log, options, target_options
 from kayse_pipeline.cli.output import show
 from kayse_pipeline.cli.output.json_doc import adopted_json
@@ -16,7 +17,7 @@ from kayse_pipeline.run import refresh as lifecycle
 @click.command("import")
 @target_options
 @click.argument("symbol")
-@click.argument("record_id", metavar="ID", type=click.IntRange(min=1))
+@click.argument("record_id", metavar="ID", type=click.IntRange(min=1, max=MAX_ID))
 @click.pass_context
 def import_(
     ctx: click.Context,

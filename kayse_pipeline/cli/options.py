@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
+from kayse_pipeline.bounds import MAX_ID, parse_id
 from kayse_pipeline.cli.output import colour
 from kayse_pipeline.cli.output.text import target_warnings, unknown_advice, warning_line
 from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
@@ -200,9 +201,13 @@ def id_pairs(words: Sequence[str]) -> list[tuple[str, int]]:
         raise UsageError("state set takes pairs: SYMBOL ID [SYMBOL ID ...]")
     pairs: list[tuple[str, int]] = []
     for symbol, raw in zip(words[::2], words[1::2], strict=True):
-        if not raw.isdigit():
-            raise UsageError(f"'{raw}' is not a Kayse ID (IDs are positive integers)")
-        pairs.append((symbol, int(raw)))
+        record_id = parse_id(raw)
+        if record_id is None:
+            shown = raw if len(raw) <= 24 else f"{raw[:20]}... ({len(raw)} characters)"
+            raise UsageError(
+                f"'{shown}' is not a Kayse ID (IDs are positive integers up to {MAX_ID})"
+            )
+        pairs.append((symbol, record_id))
     return pairs
 
 

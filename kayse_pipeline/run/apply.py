@@ -19,6 +19,7 @@ from kayse_pipeline.api.client import (
     check_api_url,
 )
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
+from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
@@ -192,7 +193,7 @@ def state_set(options: Options, pairs: list[tuple[str, int]]) -> None:
         items: dict[Kind, list[tuple[str, int, str]]] = {}
         for symbol, record_id in pairs:
             record = _manifest_record(manifest, symbol)
-            if record_id < 1:
+            if not is_id(record_id):
                 raise UsageError(f"'{record_id}' is not a Kayse ID (IDs are positive integers)")
             items.setdefault(record.kind, []).append(
                 (symbol, record_id, fingerprint(record, state.salt))

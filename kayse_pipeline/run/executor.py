@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn, Protocol
 
-from kayse_pipeline.api.client import KayseClient, NotSentInterrupt
+from kayse_pipeline.api.client import URL_HINT, KayseClient, NotSentInterrupt
+from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
@@ -34,8 +35,10 @@ from kayse_pipeline.plan.apply import (
 from kayse_pipeline.state import StateStore
 
 ApplyAction = Literal["created", "updated", "unchanged", "failed", "skipped", "unknown"]
-# Rejections of a whole bulk call that changed nothing: halving the batch isolates the cause.
-SPLITTABLE_STATUSES = frozenset({400, 404, 413, 422})
+# Rejections of a whole bulk call that blame a record: halving the batch isolates it.
+SPLITTABLE_STATUSES = frozenset({400, 413, 422})
+# Answers about the endpoint, not about any record: the next request would meet the same.
+ENDPOINT_STATUSES = frozenset({404, 405})
 BULK_KEY: Mapping[Kind, str] = {"contact": "clients", "case": "cases", "list": "lists"}
 
 
@@ -196,6 +199,7 @@ class Executor:
         try:
             answer = self._send(kind, "create", bodies, None)
             ids = _ids_from(kind, answer, bodies, len(batch))
+            self._check_new(kind, ids)
         except ApiError as exc:
             self.state.release(rp.symbol for rp in batch)  # Kayse refused: nothing was made
             self._rejected(kind, "create", batch, exc)
@@ -223,6 +227,14 @@ class Executor:
             ) from exc
         for rp, record_id in zip(batch, ids, strict=True):
             self._outcome(rp, "created", record_id)
+
+    def _check_new(self, kind: Kind, ids: list[int]) -> None:
+        """An ID Kayse gives to a new record may not belong to a record already saved."""
+        taken = {saved.id for saved in self.state.records.values() if saved.kind == kind}
+        if taken.intersection(ids):
+            raise OutcomeUnknownError(
+                f"Kayse answered a {kind} create with an ID already saved for another record"
+            )
 
     def _update(self, kind: Kind, batch: list[RecordPlan]) -> None:
         bodies = [self._body(rp) | {"id": rp.id} for rp in batch]
@@ -258,10 +270,10 @@ class Executor:
         )
 
     def _rejected(self, kind: Kind, action: str, batch: list[RecordPlan], exc: ApiError) -> None:
-        if isinstance(exc, AuthError):
+        if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
             for rp in batch:
                 self._outcome(rp, "failed", rp.id, str(exc))
-            self._halt(str(exc))
+            self._halt(_endpoint_advice(exc, by_id=action == "update" and len(batch) == 1))
         if len(batch) > 1 and exc.status in SPLITTABLE_STATUSES:
             # Bulk calls are all-or-nothing: halve the batch to find the record Kayse refuses.
             middle = len(batch) // 2
@@ -322,8 +334,8 @@ class Executor:
             except ApiError as exc:
                 self._partial_lists.add(mp.list_symbol)
                 self.result.membership_failures.append(f"{mp.op} on list '{mp.list_symbol}': {exc}")
-                if isinstance(exc, AuthError):
-                    self._halt(str(exc))
+                if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
+                    self._halt(_endpoint_advice(exc, by_id=True))
                 return
             except (BudgetExhaustedError, TransportError) as exc:
                 self._partial_lists.add(mp.list_symbol)
@@ -406,17 +418,36 @@ def _ids_from(
         for item, body in zip(items, bodies, strict=True):
             record_id = item.get("id") if isinstance(item, dict) else None
             echoed = item.get("external_source_id") if isinstance(item, dict) else None
-            if type(record_id) is not int or (
+            if not is_id(record_id) or (
                 echoed is not None and echoed != body.get("external_source_id", echoed)
             ):
                 ok = False
                 break
             ids.append(record_id)
+    if ok and len(set(ids)) != len(ids):
+        raise OutcomeUnknownError(
+            f"Kayse accepted a {kind} create but gave one ID to more than one record"
+        )
     if not ok:
         raise OutcomeUnknownError(
             f"Kayse accepted a {kind} create but its answer does not say which ID each record got"
         )
     return ids
+
+
+def _endpoint_advice(exc: ApiError, *, by_id: bool) -> str:
+    """Why a 401, 404 or 405 stops the run, and what to check."""
+    if isinstance(exc, AuthError):
+        return str(exc)
+    text = (
+        f"{_sentence(str(exc))} HTTP {exc.status} says nothing about the records sent: {URL_HINT}"
+    )
+    if by_id:
+        text += (
+            " If it is, the record may have been deleted in Kayse: "
+            "`kayse-pipeline refresh MANIFEST` finds such records"
+        )
+    return text
 
 
 def _sentence(text: str) -> str:

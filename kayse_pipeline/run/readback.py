@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from kayse_pipeline.api.client import ENDPOINTS, KayseClient
+from kayse_pipeline.api.client import ENDPOINTS, URL_HINT, KayseClient
 from kayse_pipeline.errors import ApiError, AuthError, TransportError
 from kayse_pipeline.model import MEMBERSHIP_FIELDS, SINGLE_REFERENCE_FIELDS, Kind, Manifest, Record
 from kayse_pipeline.plan.apply import ENDPOINT_PREFIX
@@ -28,6 +28,8 @@ from kayse_pipeline.plan.apply import ENDPOINT_PREFIX
 ID_ARRAYS = frozenset({"client_ids", "case_ids", "include_ids", "exclude_ids"})
 PAGE_SIZE = 100  # the documented maximum of GET /case_lists
 READ_BY_ID: tuple[Kind, ...] = ("contact", "case")  # the kinds whose 404 proves a deletion
+# A field that only one of the two kinds read by ID carries: a contact is not a case.
+KIND_MARK: dict[Kind, str] = {"contact": "first_name", "case": "case_number"}
 
 
 class IdSource(Protocol):
@@ -117,10 +119,20 @@ class Reader:
         try:
             answer = self.client.call(name, id=record_id)
         except ApiError as exc:
-            if exc.status == 404 and not isinstance(exc, AuthError):
+            # Only Kayse's own "not found" says a record is gone; a proxy's 404 says nothing.
+            if exc.status == 404 and exc.shaped and not isinstance(exc, AuthError):
                 return None
             raise
-        return _object(answer, name)
+        record = _object(answer, name)
+        if record.get("id") != record_id or (
+            KIND_MARK[_other(kind)] in record and (KIND_MARK[kind] not in record)
+        ):
+            call = ENDPOINTS[name]
+            raise TransportError(
+                f"{call.method} {call.path}: the answer is not {kind} {record_id} "
+                f"but another record; {URL_HINT}"
+            )
+        return record
 
     def _find_list(self, record_id: int, key: str | None) -> dict[str, Any] | None:
         if key is not None:
@@ -163,6 +175,10 @@ class Reader:
             row = _object(row, "campaigns.list")
             if type(row.get("id")) is int:
                 self._campaigns[row["id"]] = row
+
+
+def _other(kind: Kind) -> Kind:
+    return "case" if kind == "contact" else "contact"
 
 
 def _object(answer: Any, endpoint: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer, WaitCallback
+from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
@@ -53,8 +54,13 @@ NOUN: dict[Kind, str] = {
 }
 GONE_NOTE = "deleted in Kayse: the next apply creates it again"
 UNCONFIRMED_NOTE = "not found in GET /{path}: left as it is"
-# A refused key or a failing service: every further read would fail the same way.
-STOPPING_STATUSES = frozenset({401, 403, 500, 502, 503, 504})
+# A refused key, a failing service or a missing endpoint: every further read would fail too.
+STOPPING_STATUSES = frozenset({401, 403, 405, 500, 502, 503, 504})
+EVERY_404 = (
+    "every record answered 404: is this the right account and URL? Nothing was released; "
+    "check KAYSE_API_KEY and --api-url (or KAYSE_API_URL)"
+)
+NOT_RELEASED = "answered 404 like every other record read: not released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,7 @@ def adopt(
     record = manifest.records.get(symbol)
     if record is None:
         raise UsageError(f"'{symbol}' is not a symbol of {manifest.path}")
-    if record_id < 1:
+    if not is_id(record_id):
         raise UsageError(f"'{record_id}' is not a Kayse ID (IDs are positive integers)")
     with StateStore.open(options.state_path, options.target) as state:
         _check_free(state, symbol, record.kind, record_id)
@@ -256,6 +262,17 @@ def refresh_state(
             if _stops(exc):
                 result.stopped = str(exc)
                 halted = "not read: the refresh stopped"
+    missing = [s for s, (_, actual) in answers.items() if actual is None]
+    by_id = [s for s in missing if manifest.records[s].kind in READ_BY_ID]
+    if len(by_id) >= 2 and len(missing) == len(answers):
+        # A wrong URL or another account's key answers 404 to everything: release nothing.
+        result.stopped = EVERY_404
+        for symbol in missing:
+            record_id = answers[symbol][0]
+            found[symbol] = Finding(
+                manifest.records[symbol].kind, symbol, record_id, "unreadable", NOT_RELEASED
+            )
+        answers = {}
     # Gone records first: a record that pointed at one is judged without it.
     for kind in READ_BY_ID:
         gone = [
@@ -279,6 +296,8 @@ def _stops(exc: Exception) -> bool:
     """A refused key, a failing service or a spent budget stops; one refused record does not."""
     if isinstance(exc, AuthError | TransportError | BudgetExhaustedError):
         return True
+    if isinstance(exc, ApiError) and exc.status == 404 and not exc.shaped:
+        return True  # not Kayse's "not found": the URL is wrong
     return isinstance(exc, ApiError) and exc.status in STOPPING_STATUSES
 
 
