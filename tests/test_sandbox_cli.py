@@ -188,7 +188,10 @@ def test_account_file_reads_a_bare_block_or_a_manifest(
     [
         ("case_types: [a\n", "{path}:2:1: not valid YAML"),
         ("- a\n", "{path}:1:1: the account file must be a mapping"),
-        ("case_type: [a]\n", "{path}:1:1: unknown key (expected case_types, case_statuses)"),
+        (
+            "case_type: [a]\n",
+            "{path}:1:1: unknown key (expected case_types, case_statuses, fields)",
+        ),
         ("case_types: []\n", "{path}:1:13: case_types must be a non-empty list of names"),
         (
             "case_types:\n  - a\n  - 3\n",

@@ -14,7 +14,7 @@ import click
 
 from kayse_pipeline.sandbox import (
     dump_sandbox,
-    load_account_file,
+    load_account_config,
     open_sandbox,
     reset_sandbox,
     resolve_dir,
@@ -58,7 +58,7 @@ def sandbox() -> None:
 @click.option(
     "--account-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML with case_types / case_statuses (or a manifest with an account block).",
+    help="YAML with case_types / case_statuses and field changes (or a manifest's account block).",
 )
 @click.option(
     "--bulk-max",
@@ -97,7 +97,7 @@ def serve_command(
         key = secrets.token_urlsafe(24)
         shown = f"key: {key}"  # nobody else knows it: the one place it is shown
     check_host(host, allow_remote=allow_remote)  # before the folder is created
-    account = load_account_file(account_file) if account_file else None
+    account = load_account_config(account_file) if account_file else None
     core = open_sandbox(
         directory,
         account=account,

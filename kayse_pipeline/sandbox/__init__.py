@@ -6,7 +6,7 @@
 Where the Kayse docs are silent, the README's "API assumptions" says what the sandbox does.
 """
 
-from kayse_pipeline.sandbox.account import AccountConfig, load_account_file
+from kayse_pipeline.sandbox.account import AccountConfig, load_account_config, load_account_file
 from kayse_pipeline.sandbox.core import (
     SandboxCore,
     SandboxResponse,
@@ -29,6 +29,7 @@ __all__ = [
     "SandboxServer",
     "SandboxTransport",
     "dump_sandbox",
+    "load_account_config",
     "load_account_file",
     "open_sandbox",
     "reset_sandbox",

@@ -55,6 +55,7 @@ class SandboxResponse:
 class _Stats:
     by_status: Counter[str] = field(default_factory=Counter)
     by_endpoint: Counter[str] = field(default_factory=Counter)
+    by_method: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
 
     def view(self) -> JsonObject:
@@ -62,6 +63,7 @@ class _Stats:
             "requests": sum(self.by_status.values()),
             "by_status": dict(sorted(self.by_status.items())),
             "by_endpoint": dict(sorted(self.by_endpoint.items())),
+            "by_method": dict(sorted(self.by_method.items())),
             "faults": {name: self.faults[name] for name in (*OUTCOMES, "slow")},
         }
 
@@ -73,7 +75,7 @@ class SandboxCore:
         self,
         store: Store,
         *,
-        account: Account | None = None,
+        account: Account | AccountConfig | None = None,
         api_key: str | None = None,
         rate_limit: RateLimit | None = None,
         faults: FaultSpec | None = None,
@@ -240,6 +242,7 @@ class SandboxCore:
             route = resolution.route
             endpoint = f"{route.method} {PREFIX}{route.template}" if route else "unmatched"
             self._stats.by_endpoint[endpoint] += 1
+            self._stats.by_method[resolution.method] += 1
             self._stats.by_status["lost" if draw.outcome == "lost" else str(status)] += 1
             if draw.outcome is not None:
                 self._stats.faults[draw.outcome] += 1
@@ -262,7 +265,7 @@ def resolve_dir(directory: str | Path | None = None) -> Path:
 def open_sandbox(
     directory: str | Path | None = None,
     *,
-    account: Account | None = None,
+    account: Account | AccountConfig | None = None,
     api_key: str | None = None,
     rate_limit: RateLimit | str | None = None,
     faults: FaultSpec | str | None = None,

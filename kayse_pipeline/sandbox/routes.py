@@ -11,9 +11,6 @@ from typing import Any, Final, Protocol
 from kayse_pipeline.sandbox.account import AccountConfig
 from kayse_pipeline.sandbox.records import Records
 from kayse_pipeline.sandbox.validation import (
-    CASE_FIELDS,
-    CLIENT_FIELDS,
-    LIST_FIELDS,
     JsonObject,
     bad_request,
     check_campaign,
@@ -83,7 +80,7 @@ _NOUN: Final = {"clients": "client", "cases": "case", "case_lists": "case list"}
 
 
 def _client(ctx: Context, body: Any, where: str = "") -> JsonObject:
-    record = check_client(body, where)
+    record = check_client(body, ctx.account, where)
     ctx.require_ids("cases", record["case_ids"] or [], f"{where}case_ids")
     return record
 
@@ -260,18 +257,9 @@ def search_campaigns(ctx: Context) -> Any:
 
 
 def metadata(ctx: Context) -> Any:
-    cases = describe(CASE_FIELDS)
-    configured = {"status": ctx.account.case_statuses, "type": ctx.account.case_types}
-    for entry in cases:
-        if entry["name"] in configured:
-            # The ids are what list filters take as status_ids / case_type_ids.
-            names = configured[entry["name"]]
-            entry["values"] = [{"id": i, "name": n} for i, n in enumerate(names, start=1)]
-    return [
-        {"name": "cases", "fields": cases},
-        {"name": "clients", "fields": describe(CLIENT_FIELDS)},
-        {"name": "case_lists", "fields": describe(LIST_FIELDS)},
-    ]
+    # The same tables that validate bodies, so what metadata says is what the sandbox takes.
+    order = ("cases", "clients", "case_lists")
+    return [{"name": name, "fields": describe(ctx.account.table(name))} for name in order]
 
 
 def stats(ctx: Context) -> Any:
@@ -365,6 +353,7 @@ class Resolution:
     route: Route | None
     record_id: int = 0
     allowed: tuple[str, ...] = ()
+    method: str = ""
 
 
 def resolve(method: str, path: str) -> Resolution:
@@ -375,6 +364,7 @@ def resolve(method: str, path: str) -> Resolution:
         if match is None:
             continue
         if route.method == method:
-            return Resolution(route, int(match["id"]) if "id" in match.groupdict() else 0)
+            record_id = int(match["id"]) if "id" in match.groupdict() else 0
+            return Resolution(route, record_id, method=method)
         allowed.append(route.method)
-    return Resolution(None, allowed=tuple(sorted(allowed)))
+    return Resolution(None, allowed=tuple(sorted(allowed)), method=method)

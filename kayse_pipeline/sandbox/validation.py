@@ -9,11 +9,16 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
 from kayse_pipeline.sandbox.account import AccountConfig
+from kayse_pipeline.sandbox.fields import (
+    CAMPAIGN_FIELDS,
+    HOURS_FIELDS,
+    RUN_FIELDS,
+    Field,
+)
 
 JsonObject = dict[str, Any]
 
@@ -39,16 +44,6 @@ def bad_request(message: str) -> Problem:
 def not_found(message: str) -> Problem:
     """A 404 answer."""
     return Problem(404, "not found", message)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a request body; ``type`` is the name the metadata endpoint reports."""
-
-    name: str
-    type: str
-    required: bool = False
-    description: str = ""
 
 
 def _is_int(value: Any) -> bool:
@@ -86,77 +81,6 @@ _TYPES: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
     "[]uint": (lambda v: isinstance(v, list) and all(map(_is_id, v)), "an array of ids"),
 }
 
-CLIENT_FIELDS: Final = (
-    Field("first_name", "string", True, "given name"),
-    Field("last_name", "string", True, "family name"),
-    Field("email", "string"),
-    Field("mobile", "string", description="phone number, E.164 form"),
-    Field("external_source", "string", True, "label of the system the record comes from"),
-    Field("external_source_id", "string", True, "the record's id in that system"),
-    Field("date_of_birth", "date"),
-    Field("date_of_death", "date"),
-    Field("city", "string"),
-    Field("state", "string"),
-    Field("postal_code", "string"),
-    Field("address_line1", "string"),
-    Field("address_line2", "string"),
-    Field("voice_calls_opted_out", "bool"),
-    Field("meta", "object", description="free key/value data"),
-    Field("case_ids", "[]uint", description="linked cases; replaces the client's links"),
-)
-CASE_FIELDS: Final = (
-    Field("case_number", "string", True, "case identifier"),
-    Field("name", "string"),
-    Field("status", "string", True, "a status name configured in the account"),
-    Field("type", "string", True, "a case-type name configured in the account"),
-    Field("external_source", "string", True, "label of the system the record comes from"),
-    Field("external_source_id", "string", True, "the record's id in that system"),
-    Field("external_source_data", "object", description="free key/value data from the source"),
-    Field("court_name", "string"),
-    Field("jurisdiction", "string"),
-    Field("description", "string"),
-    Field("is_obo", "bool", description="on behalf of another party"),
-    Field("created_date", "date"),
-    Field("court_date", "date"),
-    Field("end_date", "date"),
-    Field("client_ids", "[]uint", description="linked clients; replaces the case's links"),
-    Field("opt_out_voice_calls", "bool", description="true opts every linked client out"),
-)
-LIST_FIELDS: Final = (
-    Field("name", "string", True),
-    Field("description", "string"),
-    Field("external_source", "string"),
-    Field("external_source_id", "string"),
-    Field("filter", "object", description="case_type_ids and/or status_ids (metadata ids)"),
-    Field("include_ids", "[]uint", description="cases forced in; needs filter"),
-    Field("exclude_ids", "[]uint", description="cases forced out; needs filter"),
-    Field("is_obo", "bool", description="true marks the list's cases on behalf of"),
-)
-CAMPAIGN_FIELDS: Final = (
-    Field("name", "string", True),
-    Field("agent_id", "string", description="required unless every run is messaging_only"),
-    Field("case_list_id", "uint", True),
-    Field("is_obo", "bool"),
-    Field("calls_scheduled_externally", "bool"),
-    Field("never_ending", "bool"),
-    Field("concurrency_limit", "count", description="0 means unlimited"),
-    Field("self_healing_disabled", "bool"),
-    Field("form_id", "uint"),
-    Field("use_company_hours", "bool"),
-    Field("business_hours", "array", description="required when use_company_hours"),
-    Field("runs", "array", True),
-    Field("report_schedule", "object"),
-)
-RUN_FIELDS: Final = (
-    Field("client_run_id", "string"),
-    Field("start_date", "date", True),
-    Field("end_date", "date", True),
-    Field("start_time", "time"),
-    Field("end_time", "time"),
-    Field("messaging_only", "bool"),
-)
-HOURS_FIELDS: Final = (Field("start_time", "time", True), Field("end_time", "time", True))
-
 
 def require_object(value: Any, where: str) -> JsonObject:
     """The value as a JSON object, or 400."""
@@ -170,7 +94,7 @@ def check_fields(rules: tuple[Field, ...], body: Any, where: str = "") -> JsonOb
     body = require_object(body, where.rstrip("."))
     record: JsonObject = {}
     for rule in rules:
-        value = body.get(rule.name)
+        value = body.get(rule.name) if rule.listed else None
         blank = isinstance(value, str) and not value.strip()
         if value is None or (rule.required and blank):
             if rule.required:
@@ -180,28 +104,26 @@ def check_fields(rules: tuple[Field, ...], body: Any, where: str = "") -> JsonOb
         check, expected = _TYPES[rule.type]
         if not check(value):
             raise bad_request(f"{where}{rule.name} must be {expected}")
+        if rule.values is not None and value not in rule.values:
+            names = ", ".join(rule.values)
+            raise bad_request(f"{where}{rule.name} must be one of the account's values: {names}")
         record[rule.name] = value
     return record
 
 
-def check_client(body: Any, where: str = "") -> JsonObject:
+def check_client(body: Any, account: AccountConfig, where: str = "") -> JsonObject:
     """A client body (create, replace, bulk item)."""
-    return check_fields(CLIENT_FIELDS, body, where)
+    return check_fields(account.table("clients"), body, where)
 
 
 def check_case(body: Any, account: AccountConfig, where: str = "") -> JsonObject:
     """A case body; its type and status must be configured in the account."""
-    record = check_fields(CASE_FIELDS, body, where)
-    for field, allowed in (("type", account.case_types), ("status", account.case_statuses)):
-        if record[field] not in allowed:
-            names = ", ".join(allowed)
-            raise bad_request(f"{where}{field} must be one of the account's values: {names}")
-    return record
+    return check_fields(account.table("cases"), body, where)
 
 
 def check_list(body: Any, account: AccountConfig, where: str = "") -> JsonObject:
     """A case-list body: filter keys known, include/exclude only beside a filter."""
-    record = check_fields(LIST_FIELDS, body, where)
+    record = check_fields(account.table("case_lists"), body, where)
     list_filter = record["filter"]
     if list_filter is not None:
         limits = {"case_type_ids": account.case_types, "status_ids": account.case_statuses}
@@ -324,14 +246,20 @@ def query_bool(query: Mapping[str, str], key: str) -> bool:
 
 
 def describe(rules: tuple[Field, ...]) -> list[JsonObject]:
-    """The metadata endpoint's view of a field table."""
+    """The metadata endpoint's view of a field table; closed lists as ``values``."""
     kinds = {"count": "uint", "array": "[]object", "time": "string"}
-    return [
-        {
+    shown: list[JsonObject] = []
+    for r in rules:
+        if not r.listed:
+            continue
+        entry: JsonObject = {
             "name": r.name,
             "type": kinds.get(r.type, r.type),
             "required": r.required,
             "description": r.description,
         }
-        for r in rules
-    ]
+        if r.values is not None:
+            # The ids are what list filters take as status_ids / case_type_ids.
+            entry["values"] = [{"id": i, "name": n} for i, n in enumerate(r.values, start=1)]
+        shown.append(entry)
+    return shown
