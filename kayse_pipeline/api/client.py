@@ -144,6 +144,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """An answer as it came: status, headers and at most a bounded part of the body."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    truncated: bool
+
+
 class NotSentInterrupt(KeyboardInterrupt):
     """Ctrl-C while waiting to send: the request in hand certainly did not reach Kayse."""
 
@@ -405,6 +415,49 @@ class KayseClient:
             with _not_sent():
                 self._sleep(self._backoff(attempt, started))
             attempt += 1
+
+    def read_once(
+        self,
+        name: str,
+        *,
+        id: int | None = None,
+        params: Mapping[str, str | int] | None = None,
+        limit: int = 1 << 20,
+    ) -> RawAnswer:
+        """Send one read exactly once (no pacing, no retry) and keep the raw answer.
+
+        For ``doctor``, which must look at statuses and headers itself and send no more
+        than it counted. At most ``limit`` bytes of the body are read.
+        """
+        endpoint = ENDPOINTS[name]
+        if endpoint.safety != "read":
+            raise ValueError(f"{name} is not a read")  # a programming error, never a user's
+        path = endpoint.path.format(id=id) if "{id}" in endpoint.path else endpoint.path
+        self.trace.requests += 1
+        key = f"{endpoint.method} {endpoint.path}"
+        self.trace.by_endpoint[key] = self.trace.by_endpoint.get(key, 0) + 1
+        try:
+            with self._http.stream(endpoint.method, path, params=params) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk[: limit + 1 - len(body)]
+                    if len(body) > limit:
+                        break
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TransportError(
+                f"cannot connect to {self.base_url} ({_connect_failure(exc)})"
+            ) from None
+        except (httpx.LocalProtocolError, httpx.UnsupportedProtocol):
+            raise TransportError(
+                "the request could not be sent; nothing left this machine"
+            ) from None
+        except httpx.TransportError as exc:
+            raise TransportError(_describe(exc)) from None
+        self.trace.say(f"{endpoint.method} {path} -> {response.status_code} (read once)")
+        self.pacer.observe(response.headers)
+        return RawAnswer(
+            response.status_code, response.headers, bytes(body[:limit]), len(body) > limit
+        )
 
     def _send(
         self, method: str, path: str, content: bytes | None, params: Mapping[str, Any] | None

@@ -75,6 +75,7 @@ def main() -> None:
 # Registered at the end: each command module imports the core, which never imports the CLI.
 from kayse_pipeline.cli.apply import apply  # noqa: E402
 from kayse_pipeline.cli.destroy import destroy  # noqa: E402
+from kayse_pipeline.cli.doctor import doctor  # noqa: E402
 from kayse_pipeline.cli.import_ import import_  # noqa: E402
 from kayse_pipeline.cli.plan import plan  # noqa: E402
 from kayse_pipeline.cli.refresh import refresh  # noqa: E402
@@ -90,3 +91,4 @@ cli.add_command(sandbox)
 cli.add_command(import_)
 cli.add_command(refresh)
 cli.add_command(destroy)
+cli.add_command(doctor)

@@ -72,23 +72,48 @@ def warn_partial(report: PlanReport) -> None:
         click.echo(colour.warning(line), err=True)
 
 
+_STATE_OPTION = click.option(
+    "--state",
+    "state",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State file (default: beside the manifest, named after it).",
+)
+_API_URL_OPTION = click.option(
+    "--api-url",
+    help="Kayse API base URL (default: $KAYSE_API_URL, else https://public-api.kayse.ai/v1).",
+)
+_SANDBOX_OPTION = click.option(
+    "--sandbox", is_flag=True, help="Use the built-in Kayse emulator (no key, no network)."
+)
+
+
+def doctor_options(func: F) -> F:
+    """[MANIFEST], --state, --api-url, --sandbox and --output text|json|markdown."""
+    decorators = [
+        click.argument("manifest", required=False, type=click.Path(path_type=Path, dir_okay=False)),
+        _STATE_OPTION,
+        _API_URL_OPTION,
+        _SANDBOX_OPTION,
+        click.option(
+            "--output",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help="json: one JSON document on stdout; markdown: for a CI job summary.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 def target_options(func: F) -> F:
     """--state, --api-url, --sandbox, --output and --var, as every state command takes them."""
     decorators = [
         click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False)),
-        click.option(
-            "--state",
-            "state",
-            type=click.Path(path_type=Path, dir_okay=False),
-            help="State file (default: beside the manifest, named after it).",
-        ),
-        click.option(
-            "--api-url",
-            help="Kayse API base URL (default: $KAYSE_API_URL, else https://public-api.kayse.ai/v1).",
-        ),
-        click.option(
-            "--sandbox", is_flag=True, help="Use the built-in Kayse emulator (no key, no network)."
-        ),
+        _STATE_OPTION,
+        _API_URL_OPTION,
+        _SANDBOX_OPTION,
         click.option(
             "--output",
             type=click.Choice(["text", "json"]),

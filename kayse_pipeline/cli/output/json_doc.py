@@ -23,6 +23,7 @@ from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.plan.apply import Step
 from kayse_pipeline.run.apply import PlanReport
 from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
+from kayse_pipeline.run.doctor import DoctorReport
 from kayse_pipeline.run.executor import ApplyResult
 from kayse_pipeline.run.refresh import Adopted, RefreshResult
 from kayse_pipeline.state import Saved
@@ -204,4 +205,25 @@ def diagnostic_json(diagnostic: Diagnostic) -> dict[str, Any]:
         "column": diagnostic.column if placed else None,
         "path": diagnostic.path or None,
         "message": diagnostic.message,
+    }
+
+
+def doctor_json(report: DoctorReport) -> dict[str, Any]:
+    """``{"target", "manifest", "ok", "checks": [...], "requests", "methods"}``."""
+    return {
+        "target": report.target,
+        "manifest": str(report.manifest) if report.manifest else None,
+        "ok": report.ok,
+        "checks": [
+            {
+                "name": c.name,
+                "title": c.title,
+                "verdict": c.verdict,
+                "saw": list(c.saw),
+                "todo": list(c.todo),
+            }
+            for c in report.checks
+        ],
+        "requests": report.requests,
+        "methods": dict(report.methods),
     }

@@ -13,6 +13,7 @@ from kayse_pipeline.plan.apply import Plan, Step
 from kayse_pipeline.plan.targets import LeftOut
 from kayse_pipeline.run.apply import Options, PlanReport
 from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
+from kayse_pipeline.run.doctor import DoctorReport
 from kayse_pipeline.run.executor import ApplyResult
 from kayse_pipeline.run.refresh import Adopted, RefreshResult, update_consequence
 from kayse_pipeline.state import Saved
@@ -307,3 +308,21 @@ def target_warnings(left: LeftOut, manifest: Manifest) -> list[str]:
 def _some(names: Sequence[str]) -> str:
     shown = ", ".join(names[:NAMED_UP_TO])
     return shown + (f" and {len(names) - NAMED_UP_TO} more" if len(names) > NAMED_UP_TO else "")
+
+
+def doctor_text(report: DoctorReport) -> str:
+    """Each check with its verdict, what it saw and what to do; then the requests sent."""
+    about = f" with {report.manifest}" if report.manifest else ""
+    lines = [f"Doctor for {report.target}{about}", ""]
+    for check in report.checks:
+        lines.append(f"{check.verdict:8} {check.name:11} {check.title}")
+        lines += [f"{'':21}saw: {saw}" for saw in check.saw]
+        lines += [f"{'':21}do:  {todo}" for todo in check.todo]
+    counts = {v: sum(1 for c in report.checks if c.verdict == v) for v in ("failed", "warning")}
+    methods = ", ".join(f"{n} {m}" for m, n in sorted(report.methods.items())) or "none"
+    lines += [
+        "",
+        f"{_plural(report.requests, 'request')} sent ({methods}); "
+        f"{counts['failed']} failed, {_plural(counts['warning'], 'warning')}",
+    ]
+    return "\n".join(lines)

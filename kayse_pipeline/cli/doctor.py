@@ -1,0 +1,38 @@
+"""`kayse-pipeline doctor`: check the target account against our assumptions, reads only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kayse_pipeline.cli.options import debug_log, doctor_options, options
+from kayse_pipeline.cli.output import echo_json
+from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
+from kayse_pipeline.cli.output.json_doc import doctor_json
+from kayse_pipeline.cli.output.text import doctor_text
+from kayse_pipeline.run.doctor import doctor as run_doctor
+
+
+@click.command()
+@doctor_options
+@click.pass_context
+def doctor(
+    ctx: click.Context,
+    manifest: Path | None,
+    state: Path | None,
+    api_url: str | None,
+    sandbox: bool,
+    output: str,
+) -> None:
+    """Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply."""
+    opts = options(manifest or Path("."), state, api_url, sandbox)
+    report = run_doctor(opts, with_manifest=manifest is not None, log=debug_log(ctx))
+    if output == "json":
+        echo_json(doctor_json(report))
+    elif output == "markdown":
+        click.echo(doctor_markdown(report))
+    else:
+        click.echo(doctor_text(report))
+    if not report.ok:
+        ctx.exit(1)
