@@ -88,7 +88,7 @@ _SANDBOX_OPTION = click.option(
 
 
 def doctor_options(func: F) -> F:
-    """[MANIFEST], --state, --api-url, --sandbox and --output text|json|markdown."""
+    """[MANIFEST], --state, --api-url, --sandbox, --output text|json|markdown and --var."""
     decorators = [
         click.argument("manifest", required=False, type=click.Path(path_type=Path, dir_okay=False)),
         _STATE_OPTION,
@@ -101,6 +101,7 @@ def doctor_options(func: F) -> F:
             show_default=True,
             help="json: one JSON document on stdout; markdown: for a CI job summary.",
         ),
+        var_options,
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
