@@ -263,6 +263,7 @@ EXERCISED: dict[str, set[tuple[str, ...]]] = {
         ("state", "set"),
         ("state", "forget"),
         ("import",),
+        ("doctor",),
     },
     "teardown": {
         ("apply",),
@@ -324,6 +325,8 @@ def test_refresh_state_and_import_leak_nothing(tmp_path: Path) -> None:
         h.run(["state", "forget"], ["recipe.yaml", symbol])
         h.run(["import"], ["recipe.yaml", symbol, str(record_id)])
         h.run(["state", "forget"], ["recipe.yaml", "--unknown"])
+        h.run(["doctor"], ["recipe.yaml"])
+        h.run(["doctor"], ["recipe.yaml"], key=WRONG_KEY, loudest_only=True)
         assert sum(server.stats()["faults"].values()) > 0
     assert_no_leak(h, [server.dir], "state")
 
