@@ -44,13 +44,13 @@ def test_the_date_header_is_the_clock_and_a_skewed_machine_is_named() -> None:
         "x-ratelimit-reset": "1800003600",
         "date": DATE,
     }
-    check = rate_check([answer(**headers)], NOW + 300, both_forms=False)
+    check = rate_check([answer(**headers)], NOW + 300)
     assert check.verdict == "warning"
     assert check.saw[1] == (
         "X-RateLimit-Reset is an epoch time: the window ends in 3600 s by the answer's Date"
     )
     assert check.saw[2] == "this machine's clock is 300 s ahead of the server's"
-    assert rate_check([answer(**headers)], NOW, both_forms=False).verdict == "ok"
+    assert rate_check([answer(**headers)], NOW).verdict == "ok"
 
 
 @pytest.mark.parametrize(

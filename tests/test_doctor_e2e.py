@@ -191,6 +191,22 @@ def test_a_json_404_server_is_not_kayse_either(tmp_path: Path) -> None:
     assert verdicts(run)["rate-limit"] == "warning"
 
 
+@pytest.mark.parametrize("style", ["epoch", "seconds"])
+def test_the_sandbox_reset_style_is_told_apart(tmp_path: Path, style: str) -> None:
+    extra = ["--reset-style", style]
+    with running_sandbox(tmp_path, rate_limit="500/3600", extra_args=extra) as sb:
+        run = doctor(tmp_path, sb.url)
+        assert sent(sb) == {"GET": 3}
+    assert run.code == 0, run.stderr
+    rate = check(run, "rate-limit")
+    assert rate["verdict"] == "ok"
+    expected = {
+        "epoch": "X-RateLimit-Reset is an epoch time: the window ends in ",
+        "seconds": "X-RateLimit-Reset is seconds remaining (",
+    }[style]
+    assert rate["saw"][1].startswith(expected)
+
+
 def test_a_reset_in_seconds_is_told_from_an_epoch_and_escapes_and_key_never_reach_the_output(
     tmp_path: Path,
 ) -> None:

@@ -51,8 +51,6 @@ MAX_REQUESTS = 5
 LIST_PAGE = 100  # the documented maximum page size of GET /case_lists
 NO_SUCH_ID = 999_999_999_999_999_999  # 18 digits: a valid ID that no account reaches
 HEADERS_KEPT = 40  # headers of an answer that doctor looks at
-# Whether the pacer reads X-RateLimit-Reset given as seconds remaining.
-PACER_READS_BOTH_FORMS = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ def doctor(
     checks = [
         url_check(_shown_target(options), answers),
         key_check(answers, key_given=key_given, sandbox=options.sandbox),
-        rate_check(answers, clock(), both_forms=PACER_READS_BOTH_FORMS),
+        rate_check(answers, clock()),
         budget_check(answers, clock(), needed, plan_note),
         *_metadata_checks(probe.metadata, manifest),
     ]

@@ -6,19 +6,19 @@ untrusted: it reaches these functions already cleaned (``clean``) and bounded.
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+from kayse_pipeline.api.pacing import RESET_EPOCH_FROM, header_number
+
 Verdict = Literal["ok", "warning", "failed"]
 VERDICTS: tuple[Verdict, ...] = ("ok", "warning", "failed")
 
 SHOWN_TEXT = 160  # characters of any server text that a report shows
 SHOWN_ITEMS = 12  # items of any list that a report shows
-EPOCH_FLOOR = 1_000_000_000  # 2001-09-09: smaller resets cannot be epoch times
 RESET_HORIZON = 2 * 86_400  # a window longer than two days is not believable
 SKEW_TOLERANCE = 60.0  # seconds between this machine's clock and the server's worth a word
 PERMISSION_HINTS = ("permission", "scope")
@@ -235,16 +235,6 @@ class RateView:
     seconds_left: float | None  # until the window ends, by the server's clock
 
 
-def _number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
-
-
 def server_time(answer: Answer, local_now: float) -> tuple[float, bool]:
     """The server's clock from the answer's Date header, else this machine's; True if Date."""
     date = answer.headers.get("date")
@@ -258,17 +248,18 @@ def server_time(answer: Answer, local_now: float) -> tuple[float, bool]:
 
 def rate_view(answer: Answer, now: float) -> RateView:
     """Read one answer's rate-limit headers; ``now`` is the server's time."""
-    limit = _number(answer.headers.get("x-ratelimit-limit"))
-    remaining = _number(answer.headers.get("x-ratelimit-remaining"))
-    reset = _number(answer.headers.get("x-ratelimit-reset"))
+    # Read as the pacer reads them, so that doctor says what apply will make of them.
+    limit = header_number(answer.headers.get("x-ratelimit-limit"))
+    remaining = header_number(answer.headers.get("x-ratelimit-remaining"))
+    reset = header_number(answer.headers.get("x-ratelimit-reset"))
     if reset is None:
         form: Literal["epoch", "seconds", "unclear", "absent"] = (
             "absent" if "x-ratelimit-reset" not in answer.headers else "unclear"
         )
         left = None
-    elif reset >= EPOCH_FLOOR and -SKEW_TOLERANCE <= reset - now <= RESET_HORIZON:
+    elif reset >= RESET_EPOCH_FROM and -SKEW_TOLERANCE <= reset - now <= RESET_HORIZON:
         form, left = "epoch", max(0.0, reset - now)
-    elif reset <= RESET_HORIZON:
+    elif reset < RESET_EPOCH_FROM and reset <= RESET_HORIZON:
         form, left = "seconds", reset
     else:
         form, left = "unclear", None
@@ -279,11 +270,8 @@ def _whole(value: float | None) -> int | None:
     return int(value) if value is not None and value < 2**53 else None
 
 
-def rate_check(answers: Sequence[Answer], local_now: float, *, both_forms: bool) -> Check:
-    """Whether the rate-limit headers are there, their limit, and what form the reset has.
-
-    ``both_forms``: whether the pacer reads a reset given as seconds remaining.
-    """
+def rate_check(answers: Sequence[Answer], local_now: float) -> Check:
+    """Whether the rate-limit headers are there, their limit, and what form the reset has."""
     found = Finding("rate-limit", "the rate-limit headers")
     heard = [a for a in answers if a.status is not None]
     with_headers = [a for a in heard if "x-ratelimit-remaining" in a.headers]
@@ -325,15 +313,10 @@ def rate_check(answers: Sequence[Answer], local_now: float, *, both_forms: bool)
             f"by {clock}",
         )
     elif view.form == "seconds":
-        verdict: Verdict = "ok" if both_forms else "warning"
         found.note(
-            verdict,
+            "ok",
             f"X-RateLimit-Reset is seconds remaining ({view.reset:.0f} s), not an epoch time "
-            f"as the docs' example shows (compared with {clock})",
-            None
-            if both_forms
-            else "this version's pacer reads the reset as an epoch time: after a spent "
-            "budget it relies on 429 answers and Retry-After",
+            f"as the docs' example shows (compared with {clock}); the pacer reads both forms",
         )
     else:
         found.note(
