@@ -266,11 +266,14 @@ def test_an_invalid_manifest_sends_nothing(tmp_path: Path) -> None:
     assert run.stderr.startswith("recipe.yaml:3:3: ")
 
 
-@pytest.mark.parametrize("output", ["text", "markdown"])
-def test_text_and_markdown_name_every_check(tmp_path: Path, output: str) -> None:
+def test_text_and_markdown_name_every_check(tmp_path: Path) -> None:
     with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
-        run = kayse(["doctor", "--output", output], cwd=tmp_path, url=sb.url)
-    assert run.code == 0, run.stderr
-    for title in ("the URL answers like Kayse", "the API key is accepted", "the rate budget"):
-        assert title in run.stdout
-    assert ("| check | verdict | what to do |" in run.stdout) == (output == "markdown")
+        runs = {
+            o: kayse(["doctor", "--output", o], cwd=tmp_path, url=sb.url)
+            for o in ("text", "markdown")
+        }
+    for output, run in runs.items():
+        assert run.code == 0, run.stderr
+        for title in ("the URL answers like Kayse", "the API key is accepted", "the rate budget"):
+            assert title in run.stdout
+        assert ("| check | verdict | what to do |" in run.stdout) == (output == "markdown")
