@@ -153,11 +153,22 @@ def url_check(base_url: str, answers: Sequence[Answer]) -> Check:
             )
         elif answer.status >= 400:
             found.note("ok", f"{answer.described()}: Kayse's error body {{error, message}}")
+        elif answer.path == "/case_lists" and not _is_page(answer.body):
+            found.note(
+                "warning",
+                f"{answer.call} answered HTTP {answer.status} in JSON, but not as the documented "
+                "page {data, page, total}",
+                "lists cannot be found by name as refresh and import do; ask Kayse",
+            )
         else:
             found.note("ok", f"{answer.call} answered HTTP {answer.status} in JSON")
     if found.verdict == "ok" and not any(a.kayse_error for a in answers):
         found.saw.append("no error answer was seen, so its shape was not checked")
     return found.done()
+
+
+def _is_page(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("data"), list) and "total" in body
 
 
 def key_check(answers: Sequence[Answer], *, key_given: bool, sandbox: bool) -> Check:
