@@ -95,6 +95,30 @@ class Account:
 
     case_types: tuple[str, ...] | None = None
     case_statuses: tuple[str, ...] | None = None
+    phone_region: str = "US"  # for phone numbers written without +
+    duplicates: Literal["warn", "error"] = "warn"  # contacts sharing a mobile or an email
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Note:
+    """A data row that loading left out (``on_bad_row: skip``), and why.
+
+    ``column`` is 0: the note is about the whole row. Like errors, a note gives a place
+    and never a lead's value.
+    """
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class LoadNotes:
+    """What loading a manifest reports besides errors and warnings."""
+
+    skipped_rows: tuple[Note, ...] = ()
+    normalised: int = 0  # phone and email values rewritten (E.164, trimmed, domain lowercased)
 
 
 class RecordTable(Mapping[str, Record]):
@@ -134,6 +158,8 @@ class Manifest:
     records: Mapping[str, Record]
     source_text_sha256: str = ""
     extra: Mapping[str, JSON] = field(default_factory=lambda: MappingProxyType({}))
+    notes: LoadNotes = field(default_factory=LoadNotes)
+    keep_members: frozenset[str] = frozenset()  # lists with ``prune: false``
 
     def of_kind(self, kind: Kind) -> Iterator[Record]:
         """The records of one kind, in file order (which never decides the order of creation)."""

@@ -26,7 +26,7 @@ contacts:
     first_name: Maria
     last_name: Garcia
     email: maria.garcia@example.com
-    mobile: "+15551234567"
+    mobile: "+15125550101"
     external_source_id: crm_contact_901
 cases:
   garcia_auto:

@@ -16,7 +16,7 @@ MARIA = {
     "first_name": "Maria",
     "last_name": "Garcia",
     "email": "maria.garcia@example.com",
-    "mobile": "+15551234567",
+    "mobile": "(512) 555-0101",  # the manifest writes +15125550101: the same number
     "external_source": "other",
     "external_source_id": "crm_contact_901",
 }

@@ -171,7 +171,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             cases:
               c:
                 case_number: A-1
@@ -205,7 +205,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -318,7 +318,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -335,7 +335,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls: {name: Calls, agent_id: a1, case_list_id: q2, runs: []}
         """),
@@ -346,7 +346,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -364,7 +364,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -381,7 +381,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -470,7 +470,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls

@@ -191,7 +191,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -208,7 +208,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               texts:
                 name: Texts
@@ -226,7 +226,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -244,7 +244,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -261,7 +261,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -277,7 +277,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -298,7 +298,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls
@@ -314,7 +314,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               texts:
                 name: Texts
@@ -331,7 +331,7 @@ CASES: list[tuple[str, str | bytes, list[str]]] = [
         m("""
             version: 1
             lists:
-              q2: {name: Q2}
+              q2: {name: Q2, include_ids: [7]}
             campaigns:
               calls:
                 name: Calls

@@ -14,7 +14,7 @@ from test_manifest_rules import CASES as RULE_CASES
 
 from kayse_pipeline.errors import ManifestError
 from kayse_pipeline.manifest.load import parse_manifest
-from kayse_pipeline.manifest.schema import manifest_schema, section_checks
+from kayse_pipeline.manifest.schema import MANIFEST_ONLY_FIELDS, manifest_schema, section_checks
 from kayse_pipeline.manifest.schema_predicates import Compiler
 from kayse_pipeline.manifest.yaml_io import load_yaml
 
@@ -46,10 +46,11 @@ def test_every_record_field_of_the_api_is_known() -> None:
         "external_source_data", "name", "court_name", "jurisdiction", "description", "is_obo",
         "created_date", "court_date", "end_date", "client_ids", "opt_out_voice_calls",
     }  # fmt: skip
-    assert set(defs["list"]["properties"]) == {
+    assert set(defs["list"]["properties"]) - MANIFEST_ONLY_FIELDS == {
         "name", "description", "external_source", "external_source_id", "filter",
         "include_ids", "client_ids", "exclude_ids", "is_obo",
     }  # fmt: skip
+    assert {"prune"} == MANIFEST_ONLY_FIELDS  # says what to do with members; never sent
     assert set(defs["campaign"]["properties"]) == {
         "name", "agent_id", "case_list_id", "runs", "is_obo", "calls_scheduled_externally",
         "never_ending", "concurrency_limit", "self_healing_disabled", "form_id",

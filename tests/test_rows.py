@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kayse_pipeline.graph import _sorted_by_graph, creation_order
-from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.manifest.load import load_manifest, read_manifest
 from kayse_pipeline.manifest.rows.compact import RowSource, pack
 from kayse_pipeline.model import Manifest, Position, RecordTable
 from kayse_pipeline.plan.apply import fingerprint, make_plan
@@ -313,15 +314,19 @@ def test_creation_order_of_rows_is_the_graph_order(tmp_path: Path) -> None:
 
 def test_the_leads_import_recipe_uses_only_fake_contact_data() -> None:
     root = Path(__file__).resolve().parent.parent / "manifests"
-    manifest = load_manifest(root / "leads_import.yaml", env={})
+    loaded = read_manifest(root / "leads_import.yaml", env={})
+    manifest = loaded.manifest
     contacts = list(manifest.of_kind("contact"))
     assert (len(contacts), manifest.count("case")) == (12, 12)
     assert manifest.records["june_intake"].refs["include_ids"] == tuple(
         f"case_in_{i:04d}" for i in range(1, 13)
     )
     for contact in contacts:
-        assert contact.fields["mobile"].startswith("+1555")
+        # 555-0100 to 555-0199 are reserved for fiction in every US area code
+        assert re.fullmatch(r"\+1[2-9][0-9]{2}55501[0-9]{2}", contact.fields["mobile"])
         assert contact.fields.get("email", "@example.com").endswith("@example.com")
+    assert manifest.notes.normalised == 10 + 2  # ten phones not written in E.164, two emails
+    assert loaded.warnings == ()
     assert manifest.records["case_in_0003"].fields["is_obo"] is True
     assert manifest.records["case_in_0005"].fields["name"] == (
         "Shah - Bicycle accident, hit by a van"

@@ -388,5 +388,5 @@ def test_the_quick_check_of_later_rows_misses_nothing(
     expected: list[str],
 ) -> None:
     # Every row through the full check, as the first row of each template goes.
-    monkeypatch.setattr(rows, "_quick_check", lambda template, account: lambda values: False)
+    monkeypatch.setattr(rows, "quick_check", lambda template, account: lambda values: False)
     test_invalid_rows(tmp_path, monkeypatch, text, files, expected)

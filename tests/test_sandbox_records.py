@@ -34,6 +34,11 @@ def api(core: SandboxCore) -> Iterator[httpx.Client]:
         yield client
 
 
+def case(number: int, **fields: Any) -> dict[str, Any]:
+    """CASE with its own case_number (the sandbox refuses a number that another case has)."""
+    return {**CASE, "case_number": f"N-{number}", **fields}
+
+
 def create(api: httpx.Client, path: str, body: dict[str, Any]) -> int:
     response = api.post(path, json=body)
     assert response.status_code == 201, response.text
@@ -88,7 +93,7 @@ def test_membership_calls_are_idempotent_set_operations(
     api: httpx.Client, core: SandboxCore
 ) -> None:
     client_id = create(api, "/clients", CLIENT)
-    cases = [create(api, "/cases", {**CASE, "client_ids": [client_id]}) for _ in range(2)]
+    cases = [create(api, "/cases", case(n, client_ids=[client_id])) for n in range(2)]
     list_id = create(api, "/case_lists", {"name": "L"})
     for _ in range(2):
         body = {"client_ids": [client_id, client_id]}
@@ -112,13 +117,13 @@ def test_filtered_lists_follow_their_filter_with_overrides(
     api: httpx.Client, core: SandboxCore
 ) -> None:
     active = create(api, "/cases", CASE)  # status 1 = active, type 1 = civil
-    closed = create(api, "/cases", {**CASE, "status": "closed"})
-    family = create(api, "/cases", {**CASE, "type": "family"})
+    closed = create(api, "/cases", case(2, status="closed"))
+    family = create(api, "/cases", case(3, type="family"))
     body = {"name": "Active civil", "filter": {"status_ids": [1], "case_type_ids": [1]},
             "include_ids": [closed], "exclude_ids": [active]}  # fmt: skip
     list_id = create(api, "/case_lists", body)
     assert dump_ids(core, list_id) == [closed]
-    later = create(api, "/cases", CASE)  # dynamic: a new matching case joins
+    later = create(api, "/cases", case(4))  # dynamic: a new matching case joins
     assert dump_ids(core, list_id) == [closed, later]
     api.patch(f"/case_lists/{list_id}/detach", json={"include_ids": [later]})
     api.patch(f"/case_lists/{list_id}/attach", json={"include_ids": [active, family]})
@@ -131,7 +136,7 @@ def test_list_bulk_upsert_replaces_membership_and_pushes_obo(
     api: httpx.Client, core: SandboxCore
 ) -> None:
     case_id = create(api, "/cases", CASE)
-    other = create(api, "/cases", CASE)
+    other = create(api, "/cases", case(2))
     list_id = create(api, "/case_lists", {"name": "L"})
     api.patch(f"/case_lists/{list_id}/attach", json={"include_ids": [case_id]})
     items = [
@@ -169,7 +174,7 @@ def test_bulk_delete_with_clients_removes_only_clients_linked_to_nothing_else(
 ) -> None:
     only, shared = create(api, "/clients", CLIENT), create(api, "/clients", CLIENT)
     doomed = create(api, "/cases", {**CASE, "client_ids": [only, shared]})
-    kept = create(api, "/cases", {**CASE, "client_ids": [shared]})
+    kept = create(api, "/cases", case(2, client_ids=[shared]))
     response = api.post("/cases/bulk_delete", json={"ids": [doomed, 999], "with_clients": True})
     assert response.json() == {"deleted_ids": [doomed], "deleted_client_ids": [only]}
     assert api.get(f"/clients/{shared}").json()["case_ids"] == [kept]

@@ -25,7 +25,7 @@ def m(text: str) -> str:
 LIST_FROM_VARIABLE = m("""
     version: 1
     lists:
-      q2: {name: Q2}
+      q2: {name: Q2, filter: {}}
     campaigns:
       calls:
         name: Calls
@@ -170,7 +170,7 @@ def test_a_value_no_manifest_uses_is_a_warning(recipe: Path) -> None:
 CAMPAIGN = m("""
     version: 1
     {allow}lists:
-      q2: {{name: Q2}}
+      q2: {{name: Q2, filter: {{}}}}
     campaigns:
       calls:
         name: {name}

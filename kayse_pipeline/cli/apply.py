@@ -15,7 +15,7 @@ from kayse_pipeline.cli.options import (
     target_options,
     warn_partial,
 )
-from kayse_pipeline.cli.output import json_doc, show, text
+from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
 from kayse_pipeline.cli.output.junit import write_junit
 from kayse_pipeline.cli.output.progress import progress_bar
 from kayse_pipeline.run import apply as runner
@@ -47,7 +47,11 @@ def apply(
     )
     with advice_on_interrupt(opts), progress_bar(output) as progress:
         report, result = runner.apply(
-            opts, reporter=progress, on_wait=progress.waiting, log=debug_log(ctx)
+            opts,
+            reporter=progress,
+            on_wait=progress.waiting,
+            log=debug_log(ctx),
+            on_loaded=echo_notes,
         )
     junit_error = write_junit(junit, result) if junit is not None else None
     show(

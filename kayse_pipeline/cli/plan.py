@@ -14,7 +14,7 @@ from kayse_pipeline.cli.options import (
     target_options,
     warn_partial,
 )
-from kayse_pipeline.cli.output import json_doc, show, text
+from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.run import apply as runner
 from kayse_pipeline.run import destroy as destroy_core
@@ -69,6 +69,7 @@ def plan(
     else:
         if refresh:
             refreshed, report = lifecycle.refresh_and_plan(opts, max_reads=max_reads)
+            echo_notes(report.manifest)
             show(
                 output,
                 as_json=lambda: json_doc.refreshed_plan_json(refreshed, report),
@@ -77,6 +78,7 @@ def plan(
             read_ok = refreshed.ok  # a plan made on what could not be read is not one to act on
         else:
             report = runner.plan(opts)
+            echo_notes(report.manifest)
             show(
                 output,
                 as_json=lambda: json_doc.plan_json(report),

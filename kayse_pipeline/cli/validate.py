@@ -10,6 +10,7 @@ import click
 from kayse_pipeline.cli.options import given, print_warnings, var_options
 from kayse_pipeline.cli.output import colour, echo_json
 from kayse_pipeline.cli.output.json_doc import diagnostic_json
+from kayse_pipeline.cli.output.notes import notes_json, notes_summary, notes_text
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
@@ -49,9 +50,17 @@ def validate(manifests: tuple[str, ...], output: str) -> None:
             continue
         warnings.extend(loaded.warnings)
         used |= loaded.variables
-        results.append({"file": name, "valid": True, "records": counts(loaded.manifest)})
+        notes = loaded.manifest.notes
+        results.append(
+            {"file": name, "valid": True, "records": counts(loaded.manifest)} | notes_json(notes)
+        )
         if output == "text":
-            click.echo(f"{name}: valid ({summary(loaded.manifest)})")
+            leads = notes_summary(notes, prefix="")
+            click.echo(
+                f"{name}: valid ({summary(loaded.manifest)})" + (f"; {leads}" if leads else "")
+            )
+            if skipped := notes_text(notes):
+                click.echo(skipped, err=True)
     if values is not None and not problems:  # an invalid manifest may use what it was given
         warnings.extend(values.unused(used, list(manifests)))
     if output == "json":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.yaml_io import Document, NodePath
+
+# Past this many warnings of one kind the rest are counted, so that 10,000 stay readable.
+WARNINGS_SHOWN = 5
 
 
 def format_path(path: NodePath) -> str:
@@ -76,13 +79,51 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{matches[0]}'?)" if matches else ""
 
 
+class WarningLog:
+    """The warnings of one manifest; past a few of one kind, the rest are counted.
+
+    Iterating gives the warnings listed, then for each kind that has more one warning
+    (at the first one not listed) that says how many more there are.
+    """
+
+    def __init__(self) -> None:
+        self._listed: set[Diagnostic] = set()
+        self._count: dict[str, int] = {}
+        self._hidden: dict[str, tuple[Diagnostic, str]] = {}  # code -> first not listed, kind
+
+    def add(self, warning: Diagnostic, *, code: str = "", summary: str = "") -> None:
+        """Keep a warning; one with a ``code`` is listed only among the first few of its kind,
+        which ``summary`` names in the line that counts the rest."""
+        if not code:
+            self._listed.add(warning)
+            return
+        if warning in self._listed:
+            return
+        count = self._count.get(code, 0)
+        self._count[code] = count + 1
+        if count < WARNINGS_SHOWN:
+            self._listed.add(warning)
+        elif code not in self._hidden:
+            self._hidden[code] = (warning, summary)
+
+    def __iter__(self) -> Iterator[Diagnostic]:
+        yield from self._listed
+        for code, (first, summary) in self._hidden.items():
+            more = self._count[code] - WARNINGS_SHOWN
+            message = f"… and {more:,} more {summary}, the first of them here (not listed)"
+            yield Diagnostic(first.file, first.line, first.column, message)
+
+    def __bool__(self) -> bool:
+        return bool(self._listed)
+
+
 class Reporter:
     """Collects every diagnostic of one manifest, each placed at its node."""
 
     def __init__(self, document: Document) -> None:
         self.document = document
         self.diagnostics: set[Diagnostic] = set()
-        self.warnings: set[Diagnostic] = set()
+        self.warnings = WarningLog()
         self._failed: set[NodePath] = set()
 
     def report(
@@ -91,9 +132,21 @@ class Reporter:
         """Report ``label: message`` at the node ``at`` (default ``label``), or at its key."""
         self.diagnostics.add(self._place(label, message, at=at, key=key))
 
-    def warn(self, label: NodePath, message: str) -> None:
-        """Note something that is allowed but probably not meant, at the node ``label``."""
-        self.warnings.add(self._place(label, message))
+    def warn(
+        self,
+        label: NodePath,
+        message: str,
+        *,
+        at: NodePath | None = None,
+        code: str = "",
+        summary: str = "",
+    ) -> None:
+        """Note something that is allowed but probably not meant, at the node ``label``.
+
+        Warnings of one ``code`` past the first few are counted, not listed (``summary``
+        names them in that count).
+        """
+        self.warnings.add(self._place(label, message, at=at), code=code, summary=summary)
 
     def _place(
         self, label: NodePath, message: str, *, at: NodePath | None = None, key: bool = False

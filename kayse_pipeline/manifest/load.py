@@ -18,17 +18,20 @@ from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.defaults import Draft, collect_drafts
 from kayse_pipeline.manifest.diagnostics import Reporter, show
 from kayse_pipeline.manifest.env import Values, allowed_names, interpolate
+from kayse_pipeline.manifest.leads import Uniques, check_defaults, check_inline
 from kayse_pipeline.manifest.references import check_references
 from kayse_pipeline.manifest.rows.compact import RowSet, RowTable
 from kayse_pipeline.manifest.rows.section import load_rows
 from kayse_pipeline.manifest.rules import check_rules
-from kayse_pipeline.manifest.schema import check_schema
+from kayse_pipeline.manifest.schema import MANIFEST_ONLY_FIELDS, SCHEMA_REGION, check_schema
+from kayse_pipeline.manifest.values import is_region
 from kayse_pipeline.manifest.yaml_io import Document, gc_paused, load_yaml
 from kayse_pipeline.model import (
     REFERENCE_FIELDS,
     SINGLE_REFERENCE_FIELDS,
     Account,
     Kind,
+    LoadNotes,
     Manifest,
     Position,
     Record,
@@ -101,8 +104,11 @@ def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
     if "$" in text:  # most manifests have no variable: skip the walk
         _, used = interpolate(data, values, reporter, allowed=allowed_names(data))
     check_schema(data, reporter)
+    account = _account(data.get("account"), reporter)
+    normalised = check_defaults(data, account, reporter)
     drafts = collect_drafts(data)
-    account = _account(data.get("account"))
+    uniques = Uniques(account)
+    normalised += check_inline(drafts, account, reporter, uniques)
     rows = load_rows(
         data,
         reporter,
@@ -110,16 +116,26 @@ def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
         display_folder=PurePath(file).parent,
         account=account,
         drafts=drafts,
+        uniques=uniques,
     )
     check_rules(drafts, account, reporter, rows.case_types if rows is not None else None)
     check_references(drafts, reporter, rows)
     reporter.raise_if_any()
+    keep = frozenset(
+        d.symbol for d in drafts if d.kind == "list" and d.values.get("prune") is False
+    )
     inline = {draft.symbol: _freeze(draft, document, rows) for draft in drafts}
+    notes = LoadNotes(
+        skipped_rows=tuple(rows.skipped) if rows is not None else (),
+        normalised=normalised + (rows.normalised if rows is not None else 0),
+    )
     manifest = Manifest(
         path=path,
         account=account,
         records=MappingProxyType(inline) if rows is None else RowTable(inline, rows),
         source_text_sha256=hashlib.sha256(raw).hexdigest(),
+        notes=notes,
+        keep_members=keep,
     )
     return Loaded(manifest, tuple(sorted(reporter.warnings)), used)
 
@@ -155,7 +171,7 @@ def _check_version(document: Document) -> dict[str, Any]:
     raise ManifestError([Diagnostic(document.file, line, column, message)])
 
 
-def _account(value: Any) -> Account:
+def _account(value: Any, reporter: Reporter) -> Account:
     """The ``account`` block (already checked by the schema) as the model's Account."""
     if not isinstance(value, dict):
         return Account()
@@ -164,7 +180,21 @@ def _account(value: Any) -> Account:
         items = value.get(key)
         return tuple(items) if isinstance(items, list) else None
 
-    return Account(case_types=names("case_types"), case_statuses=names("case_statuses"))
+    region = value.get("phone_region")
+    if not isinstance(region, str) or not SCHEMA_REGION.match(region):
+        region = Account().phone_region  # absent, or reported by the schema
+    elif not is_region(region):
+        reporter.rule(
+            ("account", "phone_region"),
+            f"'{region}' is not a region with phone numbers (an ISO 3166 code such as US, CA, GB)",
+        )
+        region = Account().phone_region
+    return Account(
+        case_types=names("case_types"),
+        case_statuses=names("case_statuses"),
+        phone_region=region,
+        duplicates="error" if value.get("duplicates") == "error" else "warn",
+    )
 
 
 def _freeze(draft: Draft, document: Document, rows: RowSet | None) -> Record:
@@ -173,6 +203,8 @@ def _freeze(draft: Draft, document: Document, rows: RowSet | None) -> Record:
     fields: dict[str, Any] = {}
     refs: dict[str, tuple[Ref, ...]] = {}
     for name, value in draft.values.items():
+        if name in MANIFEST_ONLY_FIELDS:
+            continue  # tells kayse-pipeline what to do; never sent
         if name not in reference_names:
             fields[name] = value
         elif name in SINGLE_REFERENCE_FIELDS:

@@ -27,8 +27,8 @@ DATE_FIELDS: Mapping[str, tuple[str, ...]] = {
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
     kind: REQUIRED_FIELDS[section] for kind, section in SECTION_OF_KIND.items()
 }
-CaseTypes = Callable[[str], Mapping[str, str]]
-"""symbol -> {case type: a case symbol} for the cases it stands for."""
+CaseTypes = Callable[[str], Mapping[str, str] | None]
+"""symbol -> {case type: a case symbol} for the cases it stands for; None: not a row symbol."""
 
 
 def check_rules(
@@ -229,18 +229,38 @@ def _check_list_types(
                 case_type = case.values.get("type")
                 if isinstance(case_type, str):
                     types.setdefault(case_type, case.symbol)
-        if row_case_types is not None:
-            for name in ("include_ids", "client_ids"):
-                for symbol in _symbols(target.values.get(name)):
-                    if symbol not in by_symbol and symbol not in excluded:
-                        for case_type, case_symbol in row_case_types(symbol).items():
-                            types.setdefault(case_type, case_symbol)
+        unknown = False  # a member that is no record of the recipe: reported elsewhere
+        for name in ("include_ids", "client_ids"):
+            for symbol in _symbols(target.values.get(name)):
+                if symbol in by_symbol or symbol in excluded:
+                    continue
+                found = row_case_types(symbol) if row_case_types is not None else None
+                unknown = unknown or found is None
+                for case_type, case_symbol in (found or {}).items():
+                    types.setdefault(case_type, case_symbol)
         if len(types) > 1:
-            found = " and ".join(f"'{t}' ({types[t]})" for t in sorted(types))
+            found_types = " and ".join(f"'{t}' ({types[t]})" for t in sorted(types))
             reporter.rule(
                 draft.path("case_list_id"),
-                f"every case on list '{list_symbol}' must have the same type, but it has {found}",
+                f"every case on list '{list_symbol}' must have the same type, "
+                f"but it has {found_types}",
             )
+        elif not types and not unknown and _only_own_members(target):
+            reporter.rule(
+                draft.path("case_list_id"),
+                f"list '{list_symbol}' has no case: a campaign needs at least one case on its list",
+            )
+
+
+def _only_own_members(target: Draft) -> bool:
+    """Whether the recipe alone decides a list's members: no filter, no existing record's ID."""
+    if "filter" in target.values:
+        return False
+    return not any(
+        isinstance(ref, int) and not isinstance(ref, bool)
+        for name in ("include_ids", "client_ids")
+        for ref in (target.values.get(name) or [])
+    )
 
 
 def _symbols(value: Any) -> list[str]:

@@ -40,6 +40,10 @@ REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
     "campaigns": ("name", "case_list_id", "runs"),
 }
 
+# Fields of the manifest that say what kayse-pipeline should do: never sent to Kayse.
+MANIFEST_ONLY_FIELDS = frozenset({"prune"})
+SCHEMA_REGION = re.compile(r"[A-Z]{2}\Z")
+
 _TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
@@ -65,10 +69,12 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def _pattern_messages() -> dict[str, str]:
     defs = manifest_schema()["$defs"]
+    region = manifest_schema()["properties"]["account"]["properties"]["phone_region"]
     return {
         defs["date"]["pattern"]: "must be a date YYYY-MM-DD",
         defs["time"]["pattern"]: "must be a time HH:mm",
         defs["variableName"]["pattern"]: "must be a variable name (letters, digits and _)",
+        region["pattern"]: "must be an ISO 3166 region code in capitals, such as US",
     }
 
 

@@ -97,6 +97,8 @@ class Compiler:
             return lambda item: not isinstance(item, list) or all(each(x) for x in item)
         if keyword == "const":
             return lambda item: type(item) is type(value) and item == value
+        if keyword == "enum":
+            return lambda item: any(type(item) is type(v) and item == v for v in value)
         raise ValueError(f"unsupported JSON Schema keyword {keyword!r}")
 
     def _object(self, schema: Mapping[str, Any]) -> Predicate:

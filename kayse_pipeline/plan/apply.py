@@ -235,7 +235,9 @@ def _membership_plans(
                 elif isinstance(ref, str) and records[ref].action == "unknown":
                     continue  # cannot be attached until a person resolves it
                 to_add.append(ref)
-            to_remove = sorted(applied - wanted_ids)
+            # prune: false keeps members that left the manifest on the list
+            keep = record.symbol in manifest.keep_members
+            to_remove = [] if keep else sorted(applied - wanted_ids)
             if to_remove:
                 plans.append(MembershipPlan(record.symbol, field, remove_op, tuple(to_remove)))
             if to_add:

@@ -102,9 +102,15 @@ def apply(
     reporter: Reporter | None = None,
     on_wait: WaitCallback | None = None,
     log: Callable[[str], None] | None = None,
+    on_loaded: Callable[[Manifest], None] | None = None,
 ) -> tuple[PlanReport, ApplyResult]:
-    """Run the plan against the target, saving every ID as it comes back."""
+    """Run the plan against the target, saving every ID as it comes back.
+
+    ``on_loaded`` sees the manifest once it is loaded, before anything is sent.
+    """
     manifest = load(options)
+    if on_loaded is not None:
+        on_loaded(manifest)
     target = options.target
     with StateStore.open(options.state_path, target) as state:
         the_plan = make_plan(

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from kayse_pipeline.api.client import ENDPOINTS, URL_HINT, KayseClient
 from kayse_pipeline.errors import ApiError, AuthError, TransportError
+from kayse_pipeline.manifest.values import normalised, value_formats
 from kayse_pipeline.model import MEMBERSHIP_FIELDS, SINGLE_REFERENCE_FIELDS, Kind, Manifest, Record
 from kayse_pipeline.plan.apply import ENDPOINT_PREFIX
 
@@ -65,13 +66,24 @@ class Desired:
         return body
 
     def differences(self, record: Record, ids: IdSource, actual: Mapping[str, Any]) -> list[str]:
-        """Names of the fields whose value in Kayse is not the one the manifest wants."""
+        """Names of the fields whose value in Kayse is not the one the manifest wants.
+
+        Phones and emails are compared normalised on both sides, as the manifest's are: a
+        number Kayse shows in another format is the same number.
+        """
         wanted = self.body(record, ids)
-        return sorted(
-            name
-            for name, value in wanted.items()
-            if name in actual and not _same(value, actual[name], as_set=name in ID_ARRAYS)
-        )
+        formats = value_formats(record.kind)
+        region = self.manifest.account.phone_region
+        differ: list[str] = []
+        for name, value in wanted.items():
+            if name not in actual:
+                continue
+            have = actual[name]
+            if name in formats:
+                have = normalised(formats[name], have, region)
+            if not _same(value, have, as_set=name in ID_ARRAYS):
+                differ.append(name)
+        return sorted(differ)
 
 
 def _same(want: Any, have: Any, *, as_set: bool = False) -> bool:

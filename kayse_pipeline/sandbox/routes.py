@@ -121,8 +121,27 @@ def _case(ctx: Context, body: Any, where: str = "") -> JsonObject:
     return record
 
 
+def _unique_case_numbers(ctx: Context, items: list[tuple[int | None, JsonObject, str]]) -> None:
+    """400 for a case_number that another case has, or that an earlier item of the call has.
+
+    Kayse documents case_number as the case's unique identifier. The message names the
+    other case, never the number.
+    """
+    earlier: dict[str, str] = {}
+    for item_id, record, where in items:
+        number = record["case_number"]
+        if number in earlier:
+            raise bad_request(f"{where}case_number repeats {earlier[number]}case_number")
+        earlier[number] = where
+        holder = ctx.records.store.case_numbered(number)
+        if holder is not None and holder != item_id:
+            raise bad_request(f"{where}case_number is already the number of case {holder}")
+
+
 def create_case(ctx: Context) -> Any:
-    return ctx.records.case(ctx.records.save_case(_case(ctx, ctx.body())))
+    record = _case(ctx, ctx.body())
+    _unique_case_numbers(ctx, [(None, record, "")])
+    return ctx.records.case(ctx.records.save_case(record))
 
 
 def get_case(ctx: Context) -> Any:
@@ -133,6 +152,7 @@ def get_case(ctx: Context) -> Any:
 def put_case(ctx: Context) -> Any:
     ctx.require_record("cases")
     record = _case(ctx, ctx.body())
+    _unique_case_numbers(ctx, [(ctx.record_id, record, "")])
     return ctx.records.case(ctx.records.save_case(record, ctx.record_id))
 
 
@@ -144,6 +164,7 @@ def delete_case(ctx: Context) -> Any:
 
 def bulk_cases(ctx: Context) -> Any:
     items = _bulk(ctx, "cases", lambda item, where: _case(ctx, item, where))
+    _unique_case_numbers(ctx, [(i, record, f"cases[{n}].") for n, (i, record) in enumerate(items)])
     ids = [ctx.records.save_case(record, item_id) for item_id, record in items]
     return {"cases": [ctx.records.case(i) for i in ids]}
 

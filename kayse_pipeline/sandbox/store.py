@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS campaigns (id INTEGER PRIMARY KEY AUTOINCREMENT, body
 CREATE TABLE IF NOT EXISTS client_cases (
     client_id INTEGER NOT NULL, case_id INTEGER NOT NULL, PRIMARY KEY (client_id, case_id));
 CREATE INDEX IF NOT EXISTS client_cases_by_case ON client_cases (case_id);
+CREATE INDEX IF NOT EXISTS cases_by_number ON cases (json_extract(body, '$.case_number'));
 CREATE TABLE IF NOT EXISTS list_overrides (
     list_id INTEGER NOT NULL, case_id INTEGER NOT NULL, included INTEGER NOT NULL,
     PRIMARY KEY (list_id, case_id));
@@ -169,6 +170,12 @@ class Store:
             query = f"SELECT id FROM {table} WHERE id IN ({marks})"
             found.update(row[0] for row in self._db.execute(query, chunk))
         return found
+
+    def case_numbered(self, case_number: str) -> int | None:
+        """The id of the case that has this case_number, or None."""
+        query = "SELECT id FROM cases WHERE json_extract(body, '$.case_number') = ? LIMIT 1"
+        row = self._db.execute(query, (case_number,)).fetchone()
+        return None if row is None else int(row[0])
 
     def delete(self, table: str, record_id: int) -> bool:
         """Remove one record; False when there was none."""

@@ -13,6 +13,8 @@ from typing import Any
 import click
 
 from kayse_pipeline.cli.output import colour
+from kayse_pipeline.cli.output.notes import notes_text
+from kayse_pipeline.model import Manifest
 
 
 def echo_json(doc: Any) -> None:
@@ -26,3 +28,9 @@ def show(output: str, *, as_json: Callable[[], Any], as_text: Callable[[], str])
         echo_json(as_json())
     else:
         click.echo(colour.marks(as_text()))
+
+
+def echo_notes(manifest: Manifest) -> None:
+    """Print the data rows that loading the manifest left out on stderr."""
+    if noted := notes_text(manifest.notes):
+        click.echo(noted, err=True)

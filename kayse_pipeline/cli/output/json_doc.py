@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline.cli.output.notes import notes_json
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.plan.apply import Step
 from kayse_pipeline.run.apply import PlanReport
@@ -42,7 +43,7 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
         "orphans": [{"kind": s.kind, "symbol": sym, "id": s.id} for sym, s in plan.orphans],
         "requests": plan.requests,
         "changes": plan.has_changes,
-    }
+    } | notes_json(report.manifest.notes)
 
 
 class Named(Protocol):
@@ -108,7 +109,7 @@ def run_json(manifest: Path, target: str, result: RunResult) -> dict[str, Any]:
 
 
 def apply_json(report: PlanReport, result: ApplyResult) -> dict[str, Any]:
-    return run_json(report.manifest.path, report.target, result)
+    return run_json(report.manifest.path, report.target, result) | notes_json(report.manifest.notes)
 
 
 def adopted_json(adopted: Adopted) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 
 from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, Step
@@ -85,6 +86,8 @@ def plan_text(report: PlanReport) -> str:
         lines += ["", "Requests, in order:"]
         lines += [f"  {n}. {step_line(s)}" for n, s in enumerate(plan.steps, start=1)]
     lines += ["", summary_line(plan)]
+    if leads := notes_summary(report.manifest.notes):
+        lines.append(leads)
     return "\n".join(lines)
 
 
@@ -101,8 +104,11 @@ def summary_line(plan: Plan) -> str:
 
 
 def apply_text(report: PlanReport, result: ApplyResult) -> str:
+    leads = notes_summary(report.manifest.notes)
     if not report.plan.has_changes:
-        return f"Nothing to do: {len(result.outcomes)} record(s) already in place, 0 requests sent."
+        done = len(result.outcomes)
+        nothing = f"Nothing to do: {done} record(s) already in place, 0 requests sent."
+        return nothing + (f"\n{leads}" if leads else "")
     lines: list[str] = []
     if len(result.outcomes) <= LIST_RECORDS_UP_TO:
         for o in result.outcomes:
@@ -121,6 +127,8 @@ def apply_text(report: PlanReport, result: ApplyResult) -> str:
     for kind, row in result.counts().items():
         parts.append(f"{kind}s " + ", ".join(f"{n} {a}" for a, n in sorted(row.items())))
     lines.append("Summary: " + "; ".join(parts) + f". {result.requests} request(s) sent.")
+    if leads:
+        lines.append(leads)
     return "\n".join(lines)
 
 

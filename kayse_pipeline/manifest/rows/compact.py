@@ -17,11 +17,13 @@ from types import MappingProxyType
 from typing import Any
 
 from kayse_pipeline.manifest.rows.template import Cells, RowTemplate
+from kayse_pipeline.manifest.values import ValueFormat, normalised
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import (
     REFERENCE_FIELDS,
     SECTION_OF_KIND,
     Kind,
+    Note,
     Position,
     Record,
     RecordTable,
@@ -53,6 +55,28 @@ class RowSource:
         default_factory=lambda: {"contact": [], "case": []}
     )
     case_types: dict[str, str] = field(default_factory=dict)  # case type -> first case symbol
+    # Each data file (a glob can match several) and the index of its first row.
+    files: list[str] = field(default_factory=list)
+    file_starts: list[int] = field(default_factory=list)
+    # Phones and emails kept as written, normalised each time a record is built (the
+    # others are kept normalised): those written with text around their placeholder.
+    normalise: dict[Kind, tuple[tuple[str, ValueFormat], ...]] = field(default_factory=dict)
+    region: str = "US"
+
+    def start_file(self, display: str) -> None:
+        """The rows that follow come from the data file ``display``."""
+        self.files.append(display)
+        self.file_starts.append(len(self.lines))
+
+    def file_of(self, index: int) -> str:
+        """The data file that a row comes from."""
+        if len(self.files) == 1:
+            return self.files[0]
+        return self.files[bisect.bisect_right(self.file_starts, index) - 1]
+
+    def place(self, index: int) -> str:
+        """``FILE:LINE`` of a row."""
+        return f"{self.file_of(index)}:{self.lines[index]}"
 
     def cells(self, index: int) -> list[Any]:
         """A row's values, as ``pack`` kept them."""
@@ -104,6 +128,8 @@ class RowSet:
         self.by_name: dict[str, RowSource] = {}
         self.index: dict[str, int] = {}
         self.counts: dict[Kind, int] = {"contact": 0, "case": 0}
+        self.skipped: list[Note] = []  # rows left out by ``on_bad_row: skip``
+        self.normalised = 0  # phone and email values that checking rewrote
         self._starts: list[int] = []
 
     def add_source(self, source: RowSource) -> None:
@@ -120,6 +146,11 @@ class RowSet:
     def register(self, symbol: str, row: int, kind: Kind) -> None:
         self.index[symbol] = (row << 1) | KIND_BIT[kind]
         self.counts[kind] += 1
+
+    def unregister(self, symbol: str, kind: Kind) -> None:
+        """Take a row symbol back (its row is left out)."""
+        del self.index[symbol]
+        self.counts[kind] -= 1
 
     def kind_of(self, symbol: str) -> Kind | None:
         """The kind of a row symbol, or None."""
@@ -149,6 +180,9 @@ class RowSet:
         source, index = self.locate(code)
         kind = BIT_KIND[code & 1]
         fields = source.templates[kind].render(source.cells(index))
+        for name, fmt in source.normalise.get(kind, ()):
+            if name in fields:
+                fields[name] = normalised(fmt, fields[name], source.region)
         for name, value in source.defaults.get(kind, {}).items():
             if name not in fields:
                 fields[name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
@@ -163,7 +197,7 @@ class RowSet:
             symbol=symbol,
             fields=MappingProxyType(fields),
             refs=MappingProxyType(refs),
-            position=Position(source.display, source.lines[index], 1),
+            position=Position(source.file_of(index), source.lines[index], 1),
         )
 
     def references(self, code: int) -> Iterator[str]:
@@ -177,14 +211,17 @@ class RowSet:
             return iter((own,))  # what the template's implicit client_ids would render
         return iter(source.references(kind, source.cells(index)))
 
-    def case_types(self, symbol: str) -> Mapping[str, str]:
-        """Case type -> a case symbol, for the cases that a row symbol or row source stands for."""
+    def case_types(self, symbol: str) -> Mapping[str, str] | None:
+        """Case type -> a case symbol, for the cases that a row symbol or row source stands for.
+
+        None when ``symbol`` is neither a row symbol nor a row source.
+        """
         source = self.by_name.get(symbol)
         if source is not None:
             return source.case_types
         code = self.index.get(symbol)
         if code is None:
-            return {}
+            return None
         source, index = self.locate(code)
         case_symbol = source.symbols["case"][index]  # the case of the same row
         if case_symbol is None:

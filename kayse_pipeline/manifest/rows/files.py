@@ -34,11 +34,15 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something wrong with the file itself at one place."""
+    """Something wrong with the file itself at one place.
+
+    ``rest``: the problem stops the reading of the file, rather than spoiling one row.
+    """
 
     line: int
     column: int
     message: str
+    rest: bool = False
 
 
 class DataFile:
@@ -110,7 +114,7 @@ class DataFile:
             except StopIteration:
                 return
             except (csv.Error, UnicodeDecodeError) as exc:
-                yield Problem(self._bad_line(exc, line), 1, _csv_problem(exc))
+                yield Problem(self._bad_line(exc, line), 1, _csv_problem(exc), rest=True)
                 return  # the reader cannot find the start of the next row again
             if not any(cell.strip() for cell in cells):
                 continue

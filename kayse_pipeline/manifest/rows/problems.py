@@ -20,6 +20,10 @@ class RowReporter(Reporter):
         super().__init__(main.document)
         self.diagnostics = main.diagnostics  # one set: the manifest's and its rows' problems
         self.warnings = main.warnings
+        # While a row is being checked: its problems and warnings, kept until it is judged.
+        self.row_problems: list[Diagnostic] = []
+        self.row_warnings: list[tuple[Diagnostic, str, str]] = []
+        self._holding = False
         self.file = ""
         self.line = 0
         self.columns: Sequence[int] = ()
@@ -50,6 +54,54 @@ class RowReporter(Reporter):
         else:  # a field the template does not write
             super().report((*template.path, *label[2:]), message, at=template.path, key=True)
 
+    def warn(
+        self,
+        label: NodePath,
+        message: str,
+        *,
+        at: NodePath | None = None,
+        code: str = "",
+        summary: str = "",
+    ) -> None:
+        """A warning at the cell that gave the value, else at the template (once)."""
+        template = self.template
+        if template is None or len(label) < 3 or label[0] not in ("contacts", "cases"):
+            super().warn(label, message, at=at, code=code, summary=summary)
+            return
+        written, slot, node = template.slot_at(label[2:])
+        if slot is None:
+            at = (*template.path, *node) if written else template.path
+            super().warn((*template.path, *label[2:]), message, at=at, code=code, summary=summary)
+            return
+        path = format_path(label)
+        column = self.columns[slot]
+        warning = Diagnostic(self.file, self.line, column, f"{path}: {message}", path)
+        if self._holding:
+            self.row_warnings.append((warning, code, summary))
+        else:
+            self.warnings.add(warning, code=code, summary=summary)
+
+    def hold(self) -> None:
+        """Keep the problems and warnings of the next row until ``release`` or ``drop``."""
+        self._holding = True
+        self.row_problems.clear()
+        self.row_warnings.clear()
+
+    def release(self) -> None:
+        """Report what the row being held had."""
+        self._holding = False
+        for diagnostic in self.row_problems:
+            self.add(diagnostic)
+        for warning, code, summary in self.row_warnings:
+            self.warnings.add(warning, code=code, summary=summary)
+
+    def drop(self) -> list[Diagnostic]:
+        """Forget what the row being held had (it is left out); return its problems."""
+        self._holding = False
+        problems = list(self.row_problems)
+        self.row_warnings.clear()
+        return problems
+
     def at_cell(self, slot: int | None, message: str, *, path: str = "") -> None:
         """A problem at the current row, in the column of a slot (column 1 without one)."""
         column = self.columns[slot] if slot is not None else 1
@@ -57,6 +109,9 @@ class RowReporter(Reporter):
 
     def add(self, diagnostic: Diagnostic) -> None:
         """Keep a data file's problem, or count it once the file has shown enough."""
+        if self._holding:
+            self.row_problems.append(diagnostic)
+            return
         shown = self._shown.get(diagnostic.file, 0)
         if shown < MAX_ROW_ERRORS:
             if diagnostic not in self.diagnostics:

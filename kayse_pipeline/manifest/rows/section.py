@@ -1,16 +1,16 @@
 """The ``rows`` section: contacts and cases made from each row of a CSV or JSON Lines file.
 
-Each file is read one row at a time; every row is checked like an inline record (the
-schema, ``defaults``, the API's required fields, the domain rules, its symbols and
-references) and kept in compact form (rowtable.py). A problem that comes from a row is
-reported at ``FILE:ROW:COLUMN`` of the data file; one that comes from the template
-itself (a constant, a field it lacks) once, at the template in the manifest.
+Each file (a glob can name several, read in name order) is read one row at a time; every
+row is checked like an inline record (the schema, ``defaults``, the API's required
+fields, the domain rules, its phones and emails, its symbols, references and duplicates)
+and kept in compact form (compact.py). A problem that comes from a row is reported at
+``FILE:ROW:COLUMN`` of its data file; one that comes from the template itself (a
+constant, a field it lacks) once, at the template in the manifest. With ``on_bad_row:
+skip`` a row with a problem is left out instead, and noted as ``FILE:LINE: reason``.
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
@@ -24,23 +24,18 @@ from kayse_pipeline.manifest.diagnostics import (
     format_path,
     show,
 )
+from kayse_pipeline.manifest.leads import SUMMARIES, UNIQUE_FIELDS, Uniques, check_values
 from kayse_pipeline.manifest.rows.compact import RowSet, RowSource, pack
 from kayse_pipeline.manifest.rows.files import FORMATS, DataFile, Problem, Row
+from kayse_pipeline.manifest.rows.paths import data_files, is_glob
 from kayse_pipeline.manifest.rows.problems import RowReporter
+from kayse_pipeline.manifest.rows.quick import quick_check
 from kayse_pipeline.manifest.rows.template import Compiler, Render, RowTemplate
-from kayse_pipeline.manifest.rules import DATE_FIELDS, check_record
-from kayse_pipeline.manifest.schema import (
-    REQUIRED_FIELDS,
-    SYMBOL_RE,
-    SYMBOL_RULE,
-    check_schema,
-    manifest_schema,
-    section_checks,
-)
-from kayse_pipeline.manifest.schema_predicates import Compiler as SchemaCompiler
-from kayse_pipeline.manifest.schema_predicates import Predicate
+from kayse_pipeline.manifest.rules import check_record
+from kayse_pipeline.manifest.schema import SYMBOL_RE, SYMBOL_RULE, check_schema, section_checks
+from kayse_pipeline.manifest.values import ValueFormat, value_formats
 from kayse_pipeline.manifest.yaml_io import NodePath
-from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind
+from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind, Note
 
 ROW_KINDS: tuple[Kind, Kind] = ("contact", "case")
 
@@ -53,12 +48,13 @@ def load_rows(
     display_folder: PurePath,
     account: Account,
     drafts: Sequence[Draft],
+    uniques: Uniques | None = None,
 ) -> RowSet | None:
     """Read and check every row source of the manifest; None when it has none."""
     section = data.get("rows")
     if not isinstance(section, dict) or not section:
         return None
-    loader = _Loader(reporter, data.get("defaults"), account, drafts)
+    loader = _Loader(reporter, data.get("defaults"), account, drafts, uniques or Uniques(account))
     for name, spec in section.items():
         if isinstance(spec, dict) and SYMBOL_RE.match(name):
             loader.source(name, spec, folder, display_folder)
@@ -66,15 +62,25 @@ def load_rows(
     return loader.rows
 
 
+Undo = list[Callable[[], object]]
+"""What to take back when a row is left out after all."""
+
+
 class _Loader:
     """Reads the row sources of one manifest into a RowSet, reporting what is wrong."""
 
     def __init__(
-        self, reporter: Reporter, defaults: Any, account: Account, drafts: Sequence[Draft]
+        self,
+        reporter: Reporter,
+        defaults: Any,
+        account: Account,
+        drafts: Sequence[Draft],
+        uniques: Uniques,
     ) -> None:
         self.reporter = reporter
         self.rows_reporter = RowReporter(reporter)
         self.account = account
+        self.uniques = uniques
         self.defaults: dict[Kind, Mapping[str, Any]] = {}
         for kind in ROW_KINDS:
             found = defaults.get(SECTION_OF_KIND[kind]) if isinstance(defaults, dict) else None
@@ -85,11 +91,13 @@ class _Loader:
         self.rows = RowSet()
         self.checks = section_checks()
         self.quick: dict[int, Callable[[dict[str, Any]], bool]] = {}  # by id of the template
+        # per template: phone and email fields kept normalised in the row, and their slot
+        self.in_place: dict[int, dict[str, int]] = {}
         # references to symbols not seen yet: (symbol, label, template, file, line, columns)
         self.pending: list[tuple[str, NodePath, RowTemplate, str, int, Sequence[int]]] = []
 
     def source(self, name: str, spec: Mapping[str, Any], folder: Path, display: PurePath) -> None:
-        """Compile one source's templates, then read, check and keep its rows."""
+        """Compile one source's templates, then read, check and keep the rows of its files."""
         path: NodePath = ("rows", name)
         first = self._first_use(name)
         if first is not None:
@@ -111,25 +119,57 @@ class _Loader:
         source = RowSource(
             name, shown, frozenset(written), templates, self.defaults, self.rows.next_row
         )
+        source.region = self.account.phone_region
+        self._plan_normalising(source, spec, compiler)
         self.rows.add_source(source)
         if not isinstance(file, str):
             return  # the schema reported it
-        fmt = FORMATS.get(PurePath(file).suffix.lower())
-        if fmt is None:
-            message = f"must name a .csv, .jsonl or .ndjson file, not {show(file)}"
-            self.reporter.report((*path, "file"), message)
-            return
-        datafile = DataFile(folder / file, fmt, list(compiler.slot_of))
-        try:
-            datafile.open()
-        except OSError as exc:
-            reason = (exc.strerror or type(exc).__name__).lower()
-            self.reporter.report((*path, "file"), f"cannot read {show(file)}: {reason}")
-            return
-        try:
-            self._read(source, datafile, compiler)
-        finally:
-            datafile.close()
+        skip = spec.get("on_bad_row") == "skip"
+        for full, file_shown in data_files(folder, display, file, (*path, "file"), self.reporter):
+            fmt = FORMATS.get(PurePath(full).suffix.lower())
+            if fmt is None:
+                message = f"must name a .csv, .jsonl or .ndjson file, not {show(file)}"
+                if is_glob(file):
+                    message = f"matches {show(file_shown)}, not a .csv, .jsonl or .ndjson file"
+                self.reporter.report((*path, "file"), message)
+                continue
+            datafile = DataFile(full, fmt, list(compiler.slot_of))
+            try:
+                datafile.open()
+            except OSError as exc:
+                reason = (exc.strerror or type(exc).__name__).lower()
+                self.reporter.report((*path, "file"), f"cannot read {show(file_shown)}: {reason}")
+                continue
+            source.start_file(file_shown)
+            try:
+                self._read(source, datafile, compiler, skip=skip)
+            finally:
+                datafile.close()
+
+    def _plan_normalising(
+        self, source: RowSource, spec: Mapping[str, Any], compiler: Compiler
+    ) -> None:
+        """Which phone and email cells are rewritten normalised, and which fields at each build.
+
+        A cell is rewritten when its placeholder is the field's whole value and nothing else
+        uses its column; any other phone or email is normalised each time its record is built.
+        """
+        for kind, template in source.templates.items():
+            rewrite: dict[str, int] = {}
+            later: list[tuple[str, ValueFormat]] = []
+            for name, fmt in value_formats(kind).items():
+                slot = template.slots.get((name,))
+                if slot is None:
+                    continue  # not written, or a constant: checked once, kept normalised
+                node = spec[kind].get(name)
+                column = next(n for n, s in compiler.slot_of.items() if s == slot)
+                whole = isinstance(node, str) and node.strip() == f"{{{column}}}"
+                if whole and len(compiler.uses[column]) == 1:
+                    rewrite[name] = slot
+                else:
+                    later.append((name, fmt))
+            self.in_place[id(template)] = rewrite
+            source.normalise[kind] = tuple(later)
 
     def _no_personal_symbols(self, compiler: Compiler) -> None:
         """Symbols are saved in the state file, which never holds a lead's personal data."""
@@ -144,76 +184,141 @@ class _Loader:
                         "make them from an ID column",
                     )
 
-    def _read(self, source: RowSource, datafile: DataFile, compiler: Compiler) -> None:
+    def _read(
+        self, source: RowSource, datafile: DataFile, compiler: Compiler, *, skip: bool
+    ) -> None:
+        shown = source.files[-1]
         for problem in datafile.header_problems:
-            self._problem(source, problem)
+            self._problem(shown, problem)
         for name in datafile.missing:
             hint = did_you_mean(name, datafile.header)
             for where in compiler.uses[name]:
-                self.reporter.report(where, f"no column '{name}' in {source.display}{hint}")
+                self.reporter.report(where, f"no column '{name}' in {shown}{hint}")
         for item in datafile.rows():
-            if isinstance(item, Problem):
-                self._problem(source, item)
-                continue
-            source.lines.append(item.line)
-            symbol: str | None = None
-            for kind, template in source.templates.items():
-                if kind == "case" and template.own_contact and symbol is None:
-                    contact = source.templates["contact"].symbol(item.cells)
-                    if not SYMBOL_RE.match(contact):
-                        source.symbols[kind].append(None)
-                        continue  # its link is that symbol, already reported as invalid
-                symbol = self._record(source, template, datafile.columns, item)
-                source.symbols[kind].append(symbol)
-            for kind in ROW_KINDS:
-                if kind not in source.templates:
-                    source.symbols[kind].append(None)
-            source.rows.append(pack(item.cells))
+            if not isinstance(item, Problem):
+                self._row(source, datafile, item, skip=skip)
+            elif skip and not item.rest:
+                self.rows.skipped.append(Note(shown, item.line, 0, item.message))
+            else:
+                self._problem(shown, item)
         if datafile.format == "jsonl":
             for name in datafile.missing:
                 for where in compiler.uses[name]:
-                    self.reporter.report(where, f"no row of {source.display} has the key '{name}'")
+                    self.reporter.report(where, f"no row of {shown} has the key '{name}'")
 
-    def _problem(self, source: RowSource, problem: Problem) -> None:
-        diagnostic = Diagnostic(source.display, problem.line, problem.column, problem.message)
+    def _row(self, source: RowSource, datafile: DataFile, item: Row, *, skip: bool) -> None:
+        """Check one row's records and keep them; with ``skip``, leave a bad row out."""
+        report = self.rows_reporter
+        if skip:
+            report.hold()
+        source.lines.append(item.line)
+        undo: Undo = []
+        pending = len(self.pending)
+        made: dict[Kind, str | None] = {}
+        symbol: str | None = None
+        changed = 0
+        for kind, template in source.templates.items():
+            if kind == "case" and template.own_contact and symbol is None:
+                contact = source.templates["contact"].symbol(item.cells)
+                if not SYMBOL_RE.match(contact):
+                    made[kind] = None
+                    continue  # its link is that symbol, already reported as invalid
+            symbol, count = self._record(source, template, datafile.columns, item, undo)
+            made[kind] = symbol
+            changed += count
+        if skip and report.row_problems:
+            problems = report.drop()
+            source.lines.pop()
+            del self.pending[pending:]
+            for take_back in reversed(undo):
+                take_back()
+            reason = _reason(problems, datafile)
+            self.rows.skipped.append(Note(source.files[-1], item.line, 0, reason))
+            return
+        if skip:
+            report.release()
+        for kind in ROW_KINDS:
+            source.symbols[kind].append(made.get(kind))
+        self.rows.normalised += changed
+        source.rows.append(pack(item.cells))
+
+    def _problem(self, file: str, problem: Problem) -> None:
+        diagnostic = Diagnostic(file, problem.line, problem.column, problem.message)
         self.rows_reporter.add(diagnostic)
 
     def _record(
-        self, source: RowSource, template: RowTemplate, columns: Sequence[int], row: Row
-    ) -> str | None:
-        """Check one record of one row; its symbol once registered, None if it was refused."""
+        self,
+        source: RowSource,
+        template: RowTemplate,
+        columns: Sequence[int],
+        row: Row,
+        undo: Undo,
+    ) -> tuple[str | None, int]:
+        """Check one record of one row: its symbol once registered (None if refused), and
+        how many of its values were normalised."""
         kind, section, cells = template.kind, template.section, row.cells
         report = self.rows_reporter
-        report.begin(source.display, row.line, columns, template)
+        report.begin(source.files[-1], row.line, columns, template)
         symbol: str = template.symbol(cells)
         symbol_slot = template.slots[("symbol",)]
         if not SYMBOL_RE.match(symbol):
             label = format_path((*template.path, "symbol"))
             message = f"{label}: {show(symbol)} is not a valid symbol ({SYMBOL_RULE})"
             report.at_cell(symbol_slot, message, path=label)
-            return None
+            return None, 0
         first = self._first_use(symbol)
         if first is not None:
             where = f"{section}.{symbol}"
             report.at_cell(symbol_slot, f"{where}: symbol already used by {first}", path=where)
-            return None
+            return None, 0
         self.rows.register(symbol, source.start + len(source.lines) - 1, kind)
+        undo.append(lambda: self.rows.unregister(symbol, kind))
         values = template.render(cells)
+        changed = self._values(source, template, symbol, values, row, undo)
         quick = self.quick.get(id(template))
         if quick is None or not quick(values):
             self._check(source, template, symbol, values)
             if quick is None:  # the template's constants are checked: its first row is done
-                self.quick[id(template)] = _quick_check(template, self.account)
+                self.quick[id(template)] = quick_check(template, self.account)
         if kind != "case":
-            return symbol
+            return symbol, changed
         case_type = values.get("type", source.defaults["case"].get("type"))
-        if isinstance(case_type, str):
-            source.case_types.setdefault(case_type, symbol)
+        if isinstance(case_type, str) and case_type not in source.case_types:
+            source.case_types[case_type] = symbol
+            undo.append(lambda: source.case_types.pop(case_type))
         if "client_ids" in template.written and isinstance(values.get("client_ids"), list):
             for index, ref in enumerate(values["client_ids"]):
                 if isinstance(ref, str) and SYMBOL_RE.match(ref):
                     self._reference(template, (section, symbol, "client_ids", index), ref)
-        return symbol
+        return symbol, changed
+
+    def _values(
+        self,
+        source: RowSource,
+        template: RowTemplate,
+        symbol: str,
+        values: dict[str, Any],
+        row: Row,
+        undo: Undo,
+    ) -> int:
+        """Check and normalise a record's phones and emails; find values another record has."""
+        kind, report = template.kind, self.rows_reporter
+
+        def fail(label: NodePath, message: str) -> None:
+            report.report(label, message)
+
+        def warn(label: NodePath, message: str, code: str) -> None:
+            report.warn(label, message, code=code, summary=SUMMARIES[code])
+
+        region = self.account.phone_region
+        changed = check_values(kind, (template.section, symbol), values, region, fail, warn)
+        for name, slot in self.in_place[id(template)].items():
+            if name in values:
+                row.cells[slot] = values[name]  # kept normalised: never checked again
+        if kind in UNIQUE_FIELDS:  # a value from defaults is written once: no duplicate
+            self.uniques.report(kind, symbol, values, self._place, fail, warn)
+            undo.append(lambda: self.uniques.forget(kind, symbol, values))
+        return changed
 
     def _check(
         self, source: RowSource, template: RowTemplate, symbol: str, values: dict[str, Any]
@@ -269,7 +374,16 @@ class _Loader:
         if code is None:
             return None
         source, index = self.rows.locate(code)
-        return f"{source.display}:{source.lines[index]}"
+        return source.place(index)
+
+    def _place(self, symbol: str) -> str:
+        """``FILE:LINE`` where a record is written: in the manifest or in a data file."""
+        draft = self.inline.get(symbol)
+        if draft is not None:
+            line = self.reporter.document.position(draft.at, key=True)[0]
+            return f"{self.reporter.document.file}:{line}"
+        source, index = self.rows.locate(self.rows.index[symbol])
+        return source.place(index)
 
     def finish(self) -> None:
         """Check references to rows read later, and count the problems not listed."""
@@ -286,66 +400,12 @@ def _own_contact(contact: RowTemplate) -> Render:
     return lambda cells: [contact.symbol(cells)]
 
 
-@functools.cache
-def _field_checks(kind: Kind) -> Mapping[str, Predicate]:
-    """Each field of a kind: the schema's predicate for its value."""
-    schema = manifest_schema()
-    compiler = SchemaCompiler(schema)
-    return {
-        name: compiler.compile(prop) for name, prop in schema["$defs"][kind]["properties"].items()
-    }
-
-
-def _quick_check(template: RowTemplate, account: Account) -> Callable[[dict[str, Any]], bool]:
-    """True for a row whose values from placeholders pass every check that _check makes.
-
-    The template's constants and ``defaults`` are the same in every row and were checked
-    with its first row; only the values that come from cells can differ. A row it refuses
-    goes through _check, which says what is wrong.
-    """
-    kind = template.kind
-    allowed: dict[str, tuple[str, ...] | None] = {}
-    if kind == "case":
-        allowed = {"status": account.case_statuses, "type": account.case_types}
-    required = REQUIRED_FIELDS[SECTION_OF_KIND[kind]]
-    schema = _field_checks(kind)
-    tests: list[tuple[str, Predicate]] = []
-    for name in template.written:
-        if template.slots.get((name,)) is None:
-            continue  # a constant
-        date = name in DATE_FIELDS[kind]
-        test = _field_test(schema[name], name in required, date, allowed.get(name))
-        tests.append((name, test))
-
-    def quick(values: dict[str, Any]) -> bool:
-        return all(test(values[name]) for name, test in tests if name in values)
-
-    return quick
-
-
-def _field_test(
-    schema_ok: Predicate, required: bool, date: bool, allowed: tuple[str, ...] | None
-) -> Predicate:
-    """One field's checks from the schema and the rules, as one predicate."""
-
-    def test(value: Any) -> bool:
-        if not schema_ok(value):
-            return False
-        if not isinstance(value, str):
-            return True
-        if required and not value.strip():
-            return False
-        if date and not _is_date(value):
-            return False
-        return allowed is None or value in allowed
-
-    return test
-
-
-def _is_date(text: str) -> bool:
-    """Whether YYYY-MM-DD text is a day of the calendar."""
-    try:
-        datetime.date.fromisoformat(text)  # the schema's pattern already said YYYY-MM-DD
-    except ValueError:
-        return False
-    return True
+def _reason(problems: Sequence[Diagnostic], datafile: DataFile) -> str:
+    """Why a row is left out: its first problem, with the column's name; never a value."""
+    first = problems[0]
+    message = first.message
+    if datafile.format == "csv" and 0 < first.column <= len(datafile.header):
+        label, _, rest = message.partition(": ")
+        message = f"{label} (column '{datafile.header[first.column - 1]}'): {rest}"
+    more = f"; and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+    return f"{message}{more}"
