@@ -1,6 +1,6 @@
 """The Kayse Public API client: endpoints, authentication, pacing and retries in one place.
 
-Every path the tool calls is in ``ENDPOINTS``. Each endpoint has a safety class
+Every path the tool calls is in ``api.endpoints.ENDPOINTS``. Each endpoint has a safety class
 that decides what may be repeated: reads and idempotent writes are retried on
 429, 5xx, timeouts and dropped connections; a create is repeated only when Kayse
 certainly did not act on it (the connection never opened, 429, 503). When a
@@ -21,12 +21,13 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from kayse_pipeline import __version__
+from kayse_pipeline.api.endpoints import ENDPOINTS, Endpoint
 from kayse_pipeline.api.pacing import Pacer
 from kayse_pipeline.bounds import JSONBoundsError, loads_json
 from kayse_pipeline.errors import (
@@ -47,42 +48,6 @@ MAX_ANSWER_BYTES = 8 * 1024 * 1024
 DEFAULT_DEADLINE = 120.0
 # The longest server text quoted in a message.
 MAX_QUOTED = 300
-
-Safety = Literal["read", "idempotent", "create"]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One documented call: method, path template and whether repeating it is harmless."""
-
-    method: str
-    path: str
-    safety: Safety
-
-
-ENDPOINTS: Mapping[str, Endpoint] = {
-    "clients.create": Endpoint("POST", "/clients", "create"),
-    "clients.bulk": Endpoint("POST", "/clients/bulk", "create"),
-    "clients.get": Endpoint("GET", "/clients/{id}", "read"),
-    "clients.replace": Endpoint("PUT", "/clients/{id}", "idempotent"),
-    "clients.delete": Endpoint("DELETE", "/clients/{id}", "idempotent"),
-    "cases.create": Endpoint("POST", "/cases", "create"),
-    "cases.bulk": Endpoint("POST", "/cases/bulk", "create"),
-    "cases.get": Endpoint("GET", "/cases/{id}", "read"),
-    "cases.replace": Endpoint("PUT", "/cases/{id}", "idempotent"),
-    "cases.delete": Endpoint("DELETE", "/cases/{id}", "idempotent"),
-    "cases.bulk_delete": Endpoint("POST", "/cases/bulk_delete", "idempotent"),
-    "case_lists.list": Endpoint("GET", "/case_lists", "read"),
-    "case_lists.create": Endpoint("POST", "/case_lists", "create"),
-    "case_lists.bulk": Endpoint("POST", "/case_lists/bulk", "create"),
-    "case_lists.attach": Endpoint("PATCH", "/case_lists/{id}/attach", "idempotent"),
-    "case_lists.detach": Endpoint("PATCH", "/case_lists/{id}/detach", "idempotent"),
-    "case_lists.append": Endpoint("POST", "/case_lists/{id}/clients/append", "idempotent"),
-    "case_lists.remove": Endpoint("POST", "/case_lists/{id}/clients/remove", "idempotent"),
-    "campaigns.create": Endpoint("POST", "/campaigns", "create"),
-    "campaigns.list": Endpoint("GET", "/campaigns", "read"),
-    "metadata.objects": Endpoint("GET", "/metadata/objects", "read"),
-}
 
 # Statuses after which an idempotent request is sent again.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

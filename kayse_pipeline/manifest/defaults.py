@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +45,22 @@ def collect_drafts(data: dict[str, Any]) -> list[Draft]:
             if not isinstance(record, dict):
                 continue
             values = dict(record)
-            inherited: dict[str, NodePath] = {}
-            # Shallow merge per field: the record's own value wins, whole.
-            for name, value in defaults.items():
-                if name not in record:
-                    # A copy, so that no two records share one mutable default.
-                    values[name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
-                    inherited[name] = ("defaults", section, name)
+            inherited = merge_defaults(values, defaults, kind)
             drafts.append(Draft(kind, symbol, values, inherited))
     return drafts
+
+
+def merge_defaults(
+    values: dict[str, Any], defaults: Mapping[str, Any], kind: Kind
+) -> dict[str, NodePath]:
+    """Merge a kind's ``defaults`` under a record's values; return the fields they gave.
+
+    A shallow merge per field: the record's own value wins, whole.
+    """
+    inherited: dict[str, NodePath] = {}
+    for name, value in defaults.items():
+        if name not in values:
+            # A copy, so that no two records share one mutable default.
+            values[name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+            inherited[name] = ("defaults", SECTION_OF_KIND[kind], name)
+    return inherited

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from kayse_pipeline.advice import UNKNOWN_NOTE, state_command
+from kayse_pipeline.api.endpoints import WriteAction, membership_call, per_request, write_call
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.graph import creation_order
 from kayse_pipeline.model import (
@@ -30,22 +32,10 @@ DEFAULT_BATCH_SIZE = 100
 PlanAction = Literal["create", "update", "no-op", "unknown"]
 MembershipOp = Literal["attach", "detach", "append", "remove"]
 
-# (membership field, adding op, removing op, endpoint of each)
+# membership field -> (adding op, removing op)
 MEMBERSHIP_OPS: Mapping[str, tuple[MembershipOp, MembershipOp]] = {
     "include_ids": ("attach", "detach"),
     "client_ids": ("append", "remove"),
-}
-MEMBERSHIP_ENDPOINTS: Mapping[MembershipOp, str] = {
-    "attach": "case_lists.attach",
-    "detach": "case_lists.detach",
-    "append": "case_lists.append",
-    "remove": "case_lists.remove",
-}
-ENDPOINT_PREFIX: Mapping[Kind, str] = {
-    "contact": "clients",
-    "case": "cases",
-    "list": "case_lists",
-    "campaign": "campaigns",
 }
 CAMPAIGN_CHANGE_NOTE = (
     "changed, but Kayse documents no campaign update: give the campaign a new symbol "
@@ -188,7 +178,7 @@ def _record_plan(
     if saved.kind != record.kind:
         raise UsageError(
             f"{record.position}: symbol '{record.symbol}' is saved as a {saved.kind} "
-            f"but the manifest makes it a {record.kind}; run `kayse-pipeline state forget` "
+            f"but the manifest makes it a {record.kind}; run `{state_command('forget', None)}` "
             "for it first, or use another symbol"
         )
     if saved.status == "unknown":
@@ -198,8 +188,7 @@ def _record_plan(
             "unknown",
             None,
             digest,
-            "outcome of an earlier create is unknown: check Kayse, then `state set` or "
-            "`state forget` it",
+            UNKNOWN_NOTE,
         )
     # A record pointing at something that will be created anew must be sent with the new ID.
     relinked = any(
@@ -275,21 +264,13 @@ def _steps(
 def _record_step(
     manifest: Manifest,
     kind: Kind,
-    action: str,
+    action: WriteAction,
     group: list[RecordPlan],
     records: Mapping[str, RecordPlan],
     batch_size: int,
 ) -> Step:
-    prefix = ENDPOINT_PREFIX[kind]
-    single = {"create": f"{prefix}.create", "update": f"{prefix}.replace"}[action]
-    if kind == "campaign":
-        endpoint, requests = single, len(group)  # no bulk campaign endpoint
-    elif kind == "list" and action == "update":
-        endpoint, requests = "case_lists.bulk", batches(len(group), batch_size)
-    elif len(group) == 1:
-        endpoint, requests = single, 1
-    else:
-        endpoint, requests = f"{prefix}.bulk", batches(len(group), batch_size)
+    endpoint = write_call(kind, action, len(group))
+    requests = batches(len(group), per_request(kind, batch_size))
     symbols = tuple(r.symbol for r in group)
     waits = sorted(
         {
@@ -311,7 +292,7 @@ def _membership_steps(
         waits |= {r for r in m.members if isinstance(r, str) and records[r].action == "create"}
         steps.append(
             Step(
-                MEMBERSHIP_ENDPOINTS[m.op],
+                membership_call(m.op),
                 m.op,
                 "list",
                 (m.list_symbol,),

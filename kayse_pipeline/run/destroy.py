@@ -19,23 +19,25 @@ destroy that stops halfway (refused key, spent budget, lost connection) resumes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
+from kayse_pipeline.advice import UNKNOWN_NOTE
 from kayse_pipeline.api.client import KayseClient
+from kayse_pipeline.api.endpoints import bulk_key, membership_call
 from kayse_pipeline.api.pacing import WaitCallback
 from kayse_pipeline.errors import ApiError, AuthError, BudgetExhaustedError, TransportError
 from kayse_pipeline.graph import creation_order
 from kayse_pipeline.model import KIND_ORDER, Kind, Manifest
-from kayse_pipeline.plan.apply import MEMBERSHIP_ENDPOINTS, MembershipOp, Step, batches
+from kayse_pipeline.plan.apply import MembershipOp, Step, batches
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.run.apply import Options, load, open_client
+from kayse_pipeline.run.outcome import DestroyAction, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
 from kayse_pipeline.state import StateStore
 
 BULK_DELETE_MAX = 500  # documented for POST /cases/bulk_delete
 PlannedAction = Literal["delete", "left-behind", "unknown"]
-DoneAction = Literal["deleted", "gone", "left-behind", "failed", "skipped", "unknown"]
 FieldName = Literal["include_ids", "client_ids"]
 MEMBER_FIELDS: tuple[FieldName, ...] = ("include_ids", "client_ids")
 UNDELETABLE: dict[Kind, str] = {
@@ -93,26 +95,10 @@ class DestroyPlan:
         return sum(1 for d in self.records if d.action == action)
 
 
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """What destroy did to one record."""
-
-    kind: Kind
-    symbol: str
-    id: int | None
-    action: DoneAction
-    message: str | None = None
-
-
 @dataclass
-class DestroyResult:
+class DestroyResult(SendingResult[DestroyAction]):
     """Everything one destroy did."""
 
-    outcomes: list[Removal] = field(default_factory=list)
-    membership_changes: list[str] = field(default_factory=list)
-    membership_failures: list[str] = field(default_factory=list)
-    requests: int = 0
-    stopped: str | None = None
     cancelled: bool = False
 
     @property
@@ -121,10 +107,7 @@ class DestroyResult:
         return self.stopped is None and not self.cancelled
 
     def counts(self) -> dict[str, int]:
-        table: dict[str, int] = {}
-        for o in self.outcomes:
-            table[o.action] = table.get(o.action, 0) + 1
-        return table
+        return self.counts_by_action()
 
 
 Confirm = Callable[[DestroyPlan], bool]
@@ -179,8 +162,7 @@ def make_destroy_plan(
     for symbol in chosen:
         saved = state.records[symbol]
         if saved.status != "ok" or saved.id is None:
-            note = "outcome of its create is unknown: check Kayse, then `state set` or forget it"
-            records.append(Doomed(saved.kind, symbol, None, "unknown", note))
+            records.append(Doomed(saved.kind, symbol, None, "unknown", UNKNOWN_NOTE))
         elif saved.kind in UNDELETABLE:
             records.append(
                 Doomed(saved.kind, symbol, saved.id, "left-behind", UNDELETABLE[saved.kind])
@@ -218,7 +200,7 @@ def _steps(
 ) -> tuple[Step, ...]:
     steps = [
         Step(
-            MEMBERSHIP_ENDPOINTS[d.op],
+            membership_call(d.op),
             d.op,
             "list",
             (d.list_symbol,),
@@ -255,7 +237,7 @@ class Destroyer:
         self.state = state
         self.client = client
         self.result = DestroyResult()
-        self._done: dict[str, Removal] = {}
+        self._done: dict[str, Outcome[DestroyAction]] = {}
 
     def run(self) -> DestroyResult:
         """Detach, delete cases, delete contacts; stop only when nothing more can be sent."""
@@ -284,8 +266,8 @@ class Destroyer:
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
             try:
-                body = {detach.field: chunk}
-                self.client.call(MEMBERSHIP_ENDPOINTS[detach.op], id=detach.list_id, body=body)
+                name = membership_call(detach.op)
+                self.client.call(name, id=detach.list_id, body={bulk_key(name): chunk})
             except ApiError as exc:
                 self._stop_if_fatal(exc)
                 if exc.status == 400 and len(chunk) > 1:
@@ -316,7 +298,8 @@ class Destroyer:
     def _bulk_delete(self, batch: list[Doomed]) -> None:
         ids = [d.id for d in batch if d.id is not None]
         try:
-            answer = self.client.call("cases.bulk_delete", body={"ids": ids, "with_clients": False})
+            body = {bulk_key("cases.bulk_delete"): ids, "with_clients": False}
+            answer = self.client.call("cases.bulk_delete", body=body)
         except ApiError as exc:
             self._stop_if_fatal(exc)
             if len(batch) > 1 and exc.status in (400, 404):
@@ -366,7 +349,7 @@ class Destroyer:
         self._removed("contact", [doomed], "deleted")
 
     def _removed(
-        self, kind: Kind, batch: list[Doomed], action: DoneAction, note: str | None = None
+        self, kind: Kind, batch: list[Doomed], action: DestroyAction, note: str | None = None
     ) -> None:
         items = [(d.symbol, d.id) for d in batch if d.id is not None]
         forget_records(self.manifest, self.state, kind, items)
@@ -387,8 +370,9 @@ class Destroyer:
         raise _Halt(reason)
 
 
-def _removal(doomed: Doomed, action: DoneAction, note: str | None) -> Removal:
-    return Removal(doomed.kind, doomed.symbol, doomed.id, action, note)
+def _removal(doomed: Doomed, action: DestroyAction, note: str | None) -> Outcome[DestroyAction]:
+    removal: Outcome[DestroyAction] = Outcome(doomed.kind, doomed.symbol, doomed.id, action, note)
+    return removal
 
 
 def _deleted_ids(answer: Any, sent: list[int]) -> set[int]:

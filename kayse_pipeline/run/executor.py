@@ -11,10 +11,19 @@ says what Kayse has.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, NoReturn, Protocol
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol
 
+from kayse_pipeline.advice import resolve_unknown, state_command
 from kayse_pipeline.api.client import URL_HINT, KayseClient, NotSentInterrupt
+from kayse_pipeline.api.endpoints import (
+    ENDPOINTS,
+    WriteAction,
+    bulk_key,
+    membership_call,
+    per_request,
+    write_call,
+)
 from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import (
     ApiError,
@@ -25,43 +34,20 @@ from kayse_pipeline.errors import (
     TransportError,
 )
 from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Ref
-from kayse_pipeline.plan.apply import (
-    ENDPOINT_PREFIX,
-    MEMBERSHIP_ENDPOINTS,
-    MembershipPlan,
-    Plan,
-    RecordPlan,
-)
+from kayse_pipeline.plan.apply import MembershipPlan, Plan, RecordPlan
+from kayse_pipeline.run.body import Bodies
+from kayse_pipeline.run.outcome import ApplyAction, Outcome, SendingResult
 from kayse_pipeline.state import StateStore
 
-ApplyAction = Literal["created", "updated", "unchanged", "failed", "skipped", "unknown"]
 # Rejections of a whole bulk call that blame a record: halving the batch isolates it.
 SPLITTABLE_STATUSES = frozenset({400, 413, 422})
 # Answers about the endpoint, not about any record: the next request would meet the same.
 ENDPOINT_STATUSES = frozenset({404, 405})
-BULK_KEY: Mapping[Kind, str] = {"contact": "clients", "case": "cases", "list": "lists"}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What apply did to one record (or one list's membership)."""
-
-    kind: Kind
-    symbol: str
-    id: int | None
-    action: ApplyAction
-    message: str | None = None
 
 
 @dataclass
-class ApplyResult:
+class ApplyResult(SendingResult[ApplyAction]):
     """Everything one apply did, for the summary, JSON and JUnit."""
-
-    outcomes: list[Outcome] = field(default_factory=list)
-    membership_failures: list[str] = field(default_factory=list)
-    membership_changes: list[str] = field(default_factory=list)
-    requests: int = 0
-    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -87,7 +73,7 @@ class Reporter(Protocol):
 
     def step(self, description: str, count: int) -> None: ...
 
-    def done(self, outcome: Outcome) -> None: ...
+    def done(self, outcome: Outcome[ApplyAction]) -> None: ...
 
     def progress(self, records_done: int, requests: int, budget_left: int | None) -> None: ...
 
@@ -101,7 +87,7 @@ class SilentReporter:
     def step(self, description: str, count: int) -> None:
         pass
 
-    def done(self, outcome: Outcome) -> None:
+    def done(self, outcome: Outcome[ApplyAction]) -> None:
         pass
 
     def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:
@@ -132,7 +118,7 @@ class Executor:
         self.result = ApplyResult()
         self.blocked: set[str] = set()  # failed, skipped or unknown: dependents must wait
         self._finished: set[str] = set()
-        self._case_links = _contact_case_links(manifest)
+        self._bodies = Bodies(manifest)
         self._partial_lists: set[str] = set()  # lists missing members: their campaigns wait
 
     def run(self) -> ApplyResult:
@@ -179,7 +165,7 @@ class Executor:
                 self._update(kind, batch)
 
     def _batches(self, kind: Kind, plans: list[RecordPlan]) -> Iterator[list[RecordPlan]]:
-        size = 1 if kind == "campaign" else self.plan.batch_size
+        size = per_request(kind, self.plan.batch_size)
         for start in range(0, len(plans), size):
             yield plans[start : start + size]
 
@@ -198,7 +184,8 @@ class Executor:
         self.state.mark_pending(kind, [(rp.symbol, rp.fingerprint) for rp in batch])
         try:
             answer = self._send(kind, "create", bodies, None)
-            ids = _ids_from(kind, answer, bodies, len(batch))
+            key = ENDPOINTS[write_call(kind, "create", len(batch))].bulk_key
+            ids = _ids_from(kind, answer, bodies, key)
             self._check_new(kind, ids)
         except ApiError as exc:
             self.state.release(rp.symbol for rp in batch)  # Kayse refused: nothing was made
@@ -223,7 +210,7 @@ class Executor:
             pairs = " ".join(f"{rp.symbol} {i}" for rp, i in zip(batch, ids, strict=True))
             raise StateError(
                 f"{exc}. Kayse created {len(batch)} {kind}(s) whose IDs could not be saved: "
-                f"once the state can be written, run `kayse-pipeline state set MANIFEST {pairs}`"
+                f"once the state can be written, run `{state_command('set')} {pairs}`"
             ) from exc
         for rp, record_id in zip(batch, ids, strict=True):
             self._outcome(rp, "created", record_id)
@@ -257,17 +244,14 @@ class Executor:
             self._outcome(rp, "updated", rp.id)
 
     def _send(
-        self, kind: Kind, action: str, bodies: list[dict[str, Any]], one_id: int | None
+        self, kind: Kind, action: WriteAction, bodies: list[dict[str, Any]], one_id: int | None
     ) -> Any:
-        prefix = ENDPOINT_PREFIX[kind]
-        if len(bodies) == 1 and not (kind == "list" and action == "update"):
-            body = {k: v for k, v in bodies[0].items() if k != "id"}
-            if action == "create":
-                return self.client.call(f"{prefix}.create", body=body)
-            return self.client.call(f"{prefix}.replace", id=one_id, body=body)
-        return self.client.call(
-            f"{prefix}.bulk", body={BULK_KEY[kind]: bodies}, idempotent=action == "update"
-        )
+        name = write_call(kind, action, len(bodies))
+        key = ENDPOINTS[name].bulk_key
+        if key is not None:
+            return self.client.call(name, body={key: bodies}, idempotent=action == "update")
+        body = {k: v for k, v in bodies[0].items() if k != "id"}
+        return self.client.call(name, id=one_id, body=body)
 
     def _rejected(self, kind: Kind, action: str, batch: list[RecordPlan], exc: ApiError) -> None:
         if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
@@ -284,18 +268,7 @@ class Executor:
             self._outcome(rp, "failed", rp.id, str(exc))
 
     def _body(self, rp: RecordPlan) -> dict[str, Any]:
-        record = self.manifest.records[rp.symbol]
-        body = dict(record.fields)
-        for name, refs in record.refs.items():
-            if record.kind == "list" and name in MEMBERSHIP_FIELDS:
-                continue
-            ids = [self._resolve(ref) for ref in refs]
-            body[name] = ids[0] if name == "case_list_id" else ids
-        if record.kind == "contact":
-            linked = [self.state.id_of(s) for s in self._case_links.get(rp.symbol, ())]
-            own = list(body.get("case_ids", []))
-            body["case_ids"] = own + [i for i in linked if i is not None and i not in own]
-        return body
+        return self._bodies.body(self.manifest.records[rp.symbol], self.state)
 
     def _resolve(self, ref: Ref) -> int:
         if isinstance(ref, int):
@@ -324,13 +297,13 @@ class Executor:
         if not ids:
             return  # every member waits for something: nothing to send yet
         list_id = self.state.id_of(mp.list_symbol)
-        key = "include_ids" if mp.field == "include_ids" else "client_ids"
+        name = membership_call(mp.op)
         self.reporter.step(f"{mp.op} {len(ids)} on list {mp.list_symbol}", len(ids))
         size = self.plan.batch_size
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
             try:
-                self.client.call(MEMBERSHIP_ENDPOINTS[mp.op], id=list_id, body={key: chunk})
+                self.client.call(name, id=list_id, body={bulk_key(name): chunk})
             except ApiError as exc:
                 self._partial_lists.add(mp.list_symbol)
                 self.result.membership_failures.append(f"{mp.op} on list '{mp.list_symbol}': {exc}")
@@ -363,7 +336,7 @@ class Executor:
         self._finished.add(rp.symbol)
         if action in ("failed", "skipped", "unknown"):
             self.blocked.add(rp.symbol)
-        outcome = Outcome(rp.kind, rp.symbol, record_id, action, message)
+        outcome: Outcome[ApplyAction] = Outcome(rp.kind, rp.symbol, record_id, action, message)
         self.result.outcomes.append(outcome)
         self.reporter.done(outcome)
         self._progress()
@@ -391,25 +364,19 @@ class Executor:
         self.result.outcomes.sort(key=lambda o: order.get(o.symbol, len(order)))
 
 
-def _contact_case_links(manifest: Manifest) -> dict[str, list[str]]:
-    """contact symbol -> symbols of the manifest's cases that name it in client_ids."""
-    links: dict[str, list[str]] = {}
-    for case in manifest.of_kind("case"):
-        for ref in case.refs.get("client_ids", ()):
-            if isinstance(ref, str):
-                links.setdefault(ref, []).append(case.symbol)
-    return links
-
-
 def _ids_from(
-    kind: Kind, answer: Any, bodies: Sequence[Mapping[str, Any]], count: int
+    kind: Kind, answer: Any, bodies: Sequence[Mapping[str, Any]], key: str | None
 ) -> list[int]:
-    """The IDs Kayse returned, in request order; an answer we cannot map is an unknown outcome."""
+    """The IDs Kayse returned, in request order; an answer we cannot map is an unknown outcome.
+
+    ``key`` is the bulk call's key of the records in its answer; None for a single create.
+    """
+    count = len(bodies)
     items: Any
     if count == 1 and isinstance(answer, dict) and "id" in answer:
         items = [answer]
-    elif isinstance(answer, dict) and isinstance(answer.get(BULK_KEY.get(kind, "")), list):
-        items = answer[BULK_KEY[kind]]
+    elif key is not None and isinstance(answer, dict) and isinstance(answer.get(key), list):
+        items = answer[key]
     else:
         items = None
     ok = isinstance(items, list) and len(items) == count
@@ -459,11 +426,7 @@ def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:
     symbols = ", ".join(rp.symbol for rp in batch[:5])
     more = f" and {len(batch) - 5} more" if len(batch) > 5 else ""
     first = manifest.records[batch[0].symbol]
-    return (
-        f"Not known whether Kayse created {len(batch)} {first.kind}(s) ({symbols}{more}). "
-        "Check in Kayse, then record each ID with `kayse-pipeline state set MANIFEST SYMBOL ID`, "
-        "or release it to be created again with `kayse-pipeline state forget MANIFEST SYMBOL`"
-    )
+    return resolve_unknown(first.kind, len(batch), symbols + more)
 
 
 __all__ = ["ApplyResult", "Executor", "Outcome", "Reporter", "SilentReporter"]

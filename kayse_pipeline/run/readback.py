@@ -18,13 +18,14 @@ sets; other arrays item by item.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from kayse_pipeline.api.client import ENDPOINTS, URL_HINT, KayseClient
+from kayse_pipeline.api.client import URL_HINT, KayseClient
+from kayse_pipeline.api.endpoints import ENDPOINTS, read_call
 from kayse_pipeline.errors import ApiError, AuthError, TransportError
 from kayse_pipeline.manifest.values import normalised, value_formats
-from kayse_pipeline.model import MEMBERSHIP_FIELDS, SINGLE_REFERENCE_FIELDS, Kind, Manifest, Record
-from kayse_pipeline.plan.apply import ENDPOINT_PREFIX
+from kayse_pipeline.model import Kind, Manifest, Record
+from kayse_pipeline.run.body import Bodies, IdSource
 
 ID_ARRAYS = frozenset({"client_ids", "case_ids", "include_ids", "exclude_ids"})
 PAGE_SIZE = 100  # the documented maximum of GET /case_lists
@@ -33,37 +34,12 @@ READ_BY_ID: tuple[Kind, ...] = ("contact", "case")  # the kinds whose 404 proves
 KIND_MARK: dict[Kind, str] = {"contact": "first_name", "case": "case_number"}
 
 
-class IdSource(Protocol):
-    """Where saved IDs come from (the state store)."""
-
-    def id_of(self, symbol: str) -> int | None: ...
-
-
 class Desired:
-    """What apply would send for each record, with symbols replaced by saved IDs."""
+    """What apply would send for each record, compared with what Kayse shows."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
-        # contact symbol -> cases of the manifest that link it (apply sends them as case_ids)
-        self._case_links: dict[str, list[str]] = {}
-        for case in manifest.of_kind("case"):
-            for ref in case.refs.get("client_ids", ()):
-                if isinstance(ref, str):
-                    self._case_links.setdefault(ref, []).append(case.symbol)
-
-    def body(self, record: Record, ids: IdSource) -> dict[str, Any]:
-        """The body apply would send; a symbol without an ID stays None, which matches nothing."""
-        body = dict(record.fields)
-        for name, refs in record.refs.items():
-            if record.kind == "list" and name in MEMBERSHIP_FIELDS:
-                continue  # membership cannot be read back through the documented API
-            resolved = [ref if isinstance(ref, int) else ids.id_of(ref) for ref in refs]
-            body[name] = resolved[0] if name in SINGLE_REFERENCE_FIELDS else resolved
-        if record.kind == "contact":
-            own = list(body.get("case_ids", []))
-            linked = [ids.id_of(case) for case in self._case_links.get(record.symbol, ())]
-            body["case_ids"] = own + [i for i in linked if i is not None and i not in own]
-        return body
+        self.bodies = Bodies(manifest)
 
     def differences(self, record: Record, ids: IdSource, actual: Mapping[str, Any]) -> list[str]:
         """Names of the fields whose value in Kayse is not the one the manifest wants.
@@ -71,7 +47,7 @@ class Desired:
         Phones and emails are compared normalised on both sides, as the manifest's are: a
         number Kayse shows in another format is the same number.
         """
-        wanted = self.body(record, ids)
+        wanted = self.bodies.body(record, ids)
         formats = value_formats(record.kind)
         region = self.manifest.account.phone_region
         differ: list[str] = []
@@ -127,7 +103,7 @@ class Reader:
         return self._find_campaign(record_id, key)
 
     def _by_id(self, kind: Kind, record_id: int) -> dict[str, Any] | None:
-        name = f"{ENDPOINT_PREFIX[kind]}.get"
+        name = read_call(kind)
         try:
             answer = self.client.call(name, id=record_id)
         except ApiError as exc:

@@ -19,9 +19,10 @@ it is kept (each finding is journalled as it is made), nothing is dropped for it
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from kayse_pipeline.advice import state_command
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer, WaitCallback
 from kayse_pipeline.bounds import is_id
@@ -37,15 +38,13 @@ from kayse_pipeline.model import Kind, Manifest
 from kayse_pipeline.plan.apply import fingerprint, make_plan
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.run.apply import Options, PlanReport, load, open_client
+from kayse_pipeline.run.outcome import Outcome, RefreshAction, RunResult
 from kayse_pipeline.run.readback import READ_BY_ID, Desired, Reader
 from kayse_pipeline.state import StateStore
 
 DRIFT = "drift"
 """The fingerprint of a record changed in Kayse: it matches no manifest record."""
 
-RefreshAction = Literal[
-    "in-sync", "drifted", "gone", "unconfirmed", "unreadable", "skipped", "unknown"
-]
 NOUN: dict[Kind, str] = {
     "contact": "contact",
     "case": "case",
@@ -63,36 +62,20 @@ EVERY_404 = (
 NOT_RELEASED = "answered 404 like every other record read: not released"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """What a refresh found for one saved record."""
-
-    kind: Kind
-    symbol: str
-    id: int | None
-    action: RefreshAction
-    message: str | None = None
-
-
 @dataclass
-class RefreshResult:
+class RefreshResult(RunResult[RefreshAction]):
     """Every finding of one refresh, and the reads it spent."""
 
-    findings: list[Finding] = field(default_factory=list)
     reads: int = 0
     max_reads: int | None = None
     capped: bool = False
-    stopped: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.stopped is None and not any(f.action == "unreadable" for f in self.findings)
+        return self.stopped is None and not any(f.action == "unreadable" for f in self.outcomes)
 
     def counts(self) -> dict[str, int]:
-        table: dict[str, int] = {}
-        for finding in self.findings:
-            table[finding.action] = table.get(finding.action, 0) + 1
-        return table
+        return self.counts_by_action()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +146,7 @@ def _check_free(state: StateStore, symbol: str, kind: Kind, record_id: int) -> N
     if saved is not None and saved.status == "ok" and (saved.kind, saved.id) != (kind, record_id):
         raise UsageError(
             f"'{symbol}' is already saved as {saved.kind} {saved.id}; run "
-            f"`kayse-pipeline state forget MANIFEST {symbol}` first to adopt another record"
+            f"`{state_command('forget')} {symbol}` first to adopt another record"
         )
     for other, entry in state.records.items():
         if other != symbol and entry.kind == kind and entry.id == record_id:
@@ -233,7 +216,7 @@ def refresh_state(
     result = RefreshResult()
     reader = Reader(client)
     order = list(symbols)
-    found: dict[str, Finding] = {}
+    found: dict[str, Outcome[RefreshAction]] = {}
     answers: dict[str, tuple[int, dict[str, Any] | None]] = {}
     halted: str | None = None
     for symbol in order:
@@ -242,11 +225,11 @@ def refresh_state(
             continue
         if saved.status == "unknown" or saved.id is None:
             note = "outcome of an earlier create is unknown: not read"
-            found[symbol] = Finding(saved.kind, symbol, None, "unknown", note)
+            found[symbol] = Outcome(saved.kind, symbol, None, "unknown", note)
             continue
         if halted is not None or saved.kind != record.kind:
             note = halted or f"saved as a {saved.kind}, the manifest makes it a {record.kind}"
-            found[symbol] = Finding(saved.kind, symbol, saved.id, "skipped", note)
+            found[symbol] = Outcome(saved.kind, symbol, saved.id, "skipped", note)
             continue
         try:
             answers[symbol] = (
@@ -256,9 +239,9 @@ def refresh_state(
         except _CapReached:
             result.capped = True
             halted = "not read: --max-reads is spent"
-            found[symbol] = Finding(record.kind, symbol, saved.id, "skipped", halted)
+            found[symbol] = Outcome(record.kind, symbol, saved.id, "skipped", halted)
         except (ApiError, TransportError, BudgetExhaustedError) as exc:
-            found[symbol] = Finding(record.kind, symbol, saved.id, "unreadable", str(exc))
+            found[symbol] = Outcome(record.kind, symbol, saved.id, "unreadable", str(exc))
             if _stops(exc):
                 result.stopped = str(exc)
                 halted = "not read: the refresh stopped"
@@ -269,7 +252,7 @@ def refresh_state(
         result.stopped = EVERY_404
         for symbol in missing:
             record_id = answers[symbol][0]
-            found[symbol] = Finding(
+            found[symbol] = Outcome(
                 manifest.records[symbol].kind, symbol, record_id, "unreadable", NOT_RELEASED
             )
         answers = {}
@@ -282,12 +265,12 @@ def refresh_state(
         ]
         forget_records(manifest, state, kind, gone)
         for symbol, record_id in gone:
-            found[symbol] = Finding(kind, symbol, record_id, "gone", GONE_NOTE)
+            found[symbol] = Outcome(kind, symbol, record_id, "gone", GONE_NOTE)
     desired = Desired(manifest)
     for symbol, (record_id, actual) in answers.items():
         if symbol not in found:
             found[symbol] = _compare(manifest, state, desired, symbol, record_id, actual)
-    result.findings = [found[s] for s in order if s in found]
+    result.outcomes = [found[s] for s in order if s in found]
     result.reads = client.trace.requests
     return result
 
@@ -308,18 +291,18 @@ def _compare(
     symbol: str,
     record_id: int,
     actual: dict[str, Any] | None,
-) -> Finding:
+) -> Outcome[RefreshAction]:
     record = manifest.records[symbol]
     if actual is None:
         note = UNCONFIRMED_NOTE.format(path="case_lists" if record.kind == "list" else "campaigns")
-        return Finding(record.kind, symbol, record_id, "unconfirmed", note)
+        return Outcome(record.kind, symbol, record_id, "unconfirmed", note)
     diffs = desired.differences(record, state, actual)
     if not diffs:
-        return Finding(record.kind, symbol, record_id, "in-sync")
+        return Outcome(record.kind, symbol, record_id, "in-sync")
     saved = state.get(symbol)
     if saved is not None and saved.fingerprint != DRIFT:
         state.save_ids(record.kind, [(symbol, record_id, DRIFT)])
-    return Finding(record.kind, symbol, record_id, "drifted", drift_note(record.kind, diffs))
+    return Outcome(record.kind, symbol, record_id, "drifted", drift_note(record.kind, diffs))
 
 
 def drift_note(kind: Kind, fields: Iterable[str]) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_json
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.plan.apply import Step
@@ -130,7 +130,7 @@ def refresh_json(result: RefreshResult) -> dict[str, Any]:
                     "message": f.message,
                 }
             )
-            for f in result.findings
+            for f in result.outcomes
         ],
         "summary": result.counts(),
         "requests": result.reads,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from kayse_pipeline.run.executor import Outcome
+from kayse_pipeline.run.outcome import ApplyAction, Outcome
 
 
 class ProgressReporter:
@@ -39,7 +39,7 @@ class ProgressReporter:
         self.stream.write(f"-> {description}\n")
         self.stream.flush()
 
-    def done(self, outcome: Outcome) -> None:
+    def done(self, outcome: Outcome[ApplyAction]) -> None:
         pass
 
     def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping, Sequence
 
-from kayse_pipeline.api.client import ENDPOINTS
+from kayse_pipeline import advice
+from kayse_pipeline.advice import PROGRAM
+from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
@@ -26,7 +27,6 @@ PLAN_MARK = {"create": "+", "update": "~", "no-op": " ", "unknown": "?"}
 DESTROY_MARK = {"delete": "-", "left-behind": "!", "unknown": "?"}
 REFRESH_ORDER = ("in-sync", "drifted", "gone", "unconfirmed", "unreadable", "skipped", "unknown")
 DESTROY_ORDER = ("deleted", "gone", "left-behind", "failed", "skipped", "unknown")
-PROGRAM = "kayse-pipeline"
 # Fields that find a record in Kayse; never a contact's or a case's name (a person's name).
 CLUES: Mapping[Kind, tuple[str, ...]] = {
     "contact": ("external_source_id",),
@@ -148,7 +148,7 @@ def adopted_text(adopted: Adopted) -> str:
 
 def refresh_text(result: RefreshResult) -> str:
     lines = []
-    for f in result.findings:
+    for f in result.outcomes:
         note = f": {f.message}" if f.message else ""
         id_part = f" (id {f.id})" if f.id is not None else ""
         lines.append(f"  {f.action:11} {f.kind} {f.symbol}{id_part}{note}")
@@ -228,14 +228,14 @@ def forgotten_text(symbols: Sequence[str]) -> str:
 
 def state_command(options: Options, verb: str) -> str:
     """``kayse-pipeline state VERB MANIFEST`` with the options that select the same state."""
-    words = [PROGRAM, "state", verb, str(options.manifest)]
+    flags: list[str] = []
     if options.state is not None:
-        words += ["--state", str(options.state)]
+        flags += ["--state", str(options.state)]
     if options.sandbox:
-        words.append("--sandbox")
+        flags.append("--sandbox")
     elif options.api_url:
-        words += ["--api-url", options.api_url]
-    return shlex.join(words)
+        flags += ["--api-url", options.api_url]
+    return advice.state_command(verb, str(options.manifest), flags)
 
 
 def unknown_advice(options: Options, manifest: Manifest, symbols: Sequence[str]) -> str:

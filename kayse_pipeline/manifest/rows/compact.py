@@ -8,7 +8,6 @@ row and its template each time it is read, and is the same Record every time.
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 from array import array
 from collections.abc import Iterator, Mapping
@@ -16,12 +15,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from kayse_pipeline.manifest.defaults import merge_defaults
 from kayse_pipeline.manifest.rows.template import Cells, RowTemplate
 from kayse_pipeline.manifest.values import ValueFormat, normalised
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import (
     REFERENCE_FIELDS,
-    SECTION_OF_KIND,
     Kind,
     Note,
     Position,
@@ -99,13 +98,7 @@ class RowSource:
 
     def merged(self, kind: Kind, values: dict[str, Any]) -> dict[str, NodePath]:
         """Merge the kind's ``defaults`` under a row's values; return the fields they gave."""
-        inherited: dict[str, NodePath] = {}
-        for name, value in self.defaults.get(kind, {}).items():
-            if name not in values:
-                # A copy, so that no two records share one mutable default.
-                values[name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
-                inherited[name] = ("defaults", SECTION_OF_KIND[kind], name)
-        return inherited
+        return merge_defaults(values, self.defaults.get(kind, {}), kind)
 
 
 # Text values are kept joined by the ASCII unit separator, which no real cell holds;
@@ -183,9 +176,7 @@ class RowSet:
         for name, fmt in source.normalise.get(kind, ()):
             if name in fields:
                 fields[name] = normalised(fmt, fields[name], source.region)
-        for name, value in source.defaults.get(kind, {}).items():
-            if name not in fields:
-                fields[name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+        source.merged(kind, fields)
         refs: dict[str, tuple[Ref, ...]] = {}
         for name in _REFERENCE_NAMES[kind]:
             value = fields.pop(name, None)
