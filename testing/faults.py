@@ -23,7 +23,8 @@ from typing import Any
 
 from kayse_pipeline.errors import StateError
 from kayse_pipeline.manifest.load import load_manifest
-from kayse_pipeline.run.apply import Options, plan
+from kayse_pipeline.run.apply import plan
+from kayse_pipeline.run.session import Options
 from kayse_pipeline.state import StateStore
 from testing.cli import Run, kayse
 from testing.sandbox import TEST_KEY

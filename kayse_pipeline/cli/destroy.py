@@ -19,6 +19,7 @@ from kayse_pipeline.cli.output.json_doc import destroy_json
 from kayse_pipeline.cli.output.progress import progress_bar
 from kayse_pipeline.cli.output.text import destroy_plan_text, destroy_text
 from kayse_pipeline.errors import UsageError
+from kayse_pipeline.plan.destroy import DestroyPlan
 from kayse_pipeline.run import destroy as core
 
 
@@ -66,7 +67,7 @@ def destroy(
         ctx.exit(1)
 
 
-def _confirm(plan: core.DestroyPlan) -> bool:
+def _confirm(plan: DestroyPlan) -> bool:
     """Ask on a terminal; anywhere else, refuse before anything is sent."""
     if not sys.stdin.isatty():
         raise UsageError(

@@ -19,7 +19,8 @@ from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
 from kayse_pipeline.plan.targets import left_out
-from kayse_pipeline.run.apply import Options, PlanReport, load, state_show
+from kayse_pipeline.run.apply import PlanReport, state_show
+from kayse_pipeline.run.session import Options, load
 
 F = TypeVar("F", bound=Callable[..., Any])
 

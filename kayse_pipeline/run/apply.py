@@ -1,70 +1,19 @@
-"""The Python API behind the commands: each function is what one command does, minus printing."""
+"""Apply and the offline state commands: each function is what one command does, minus printing."""
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from kayse_pipeline.api.client import (
-    DEFAULT_API_URL,
-    DEFAULT_DEADLINE,
-    KayseClient,
-    Trace,
-    check_api_url,
-)
-from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
+from kayse_pipeline.api.pacing import WaitCallback
 from kayse_pipeline.bounds import is_id
-from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
-from kayse_pipeline.manifest.load import read_manifest
-from kayse_pipeline.manifest.variables import Given
+from kayse_pipeline.errors import UsageError
 from kayse_pipeline.model import Kind, Manifest, Record
-from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE, Plan, fingerprint, make_plan
+from kayse_pipeline.plan.apply import Plan, fingerprint, make_plan
 from kayse_pipeline.run.executor import ApplyResult, Executor, Reporter
-from kayse_pipeline.state import (
-    SANDBOX_TARGET,
-    Saved,
-    StateStore,
-    default_state_path,
-    normalize_target,
-)
-
-DEADLINE_ENV = "KAYSE_REQUEST_TIMEOUT"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What every state-touching command is told: which manifest, which state, which API."""
-
-    manifest: Path
-    state: Path | None = None
-    api_url: str | None = None
-    sandbox: bool = False
-    batch_size: int = DEFAULT_BATCH_SIZE
-    max_wait: float = DEFAULT_MAX_WAIT
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    targets: frozenset[str] | None = None  # --target: None means every record
-    given: Given = field(default_factory=Given)  # --var and --var-file, ahead of env
-    # Told the manifest's warnings (and unused --var values) once it is read.
-    warn: Callable[[Sequence[Diagnostic]], None] | None = field(default=None, compare=False)
-
-    @property
-    def target(self) -> str:
-        if self.sandbox:
-            if self.api_url:
-                raise UsageError("--sandbox and --api-url exclude each other")
-            return SANDBOX_TARGET
-        url = self.api_url or self.env.get("KAYSE_API_URL") or DEFAULT_API_URL
-        return normalize_target(check_api_url(url))
-
-    @property
-    def state_path(self) -> Path:
-        return self.state or default_state_path(self.manifest, sandbox=self.sandbox)
+from kayse_pipeline.run.session import Options, session
+from kayse_pipeline.state import Saved, StateStore
 
 
 @dataclass(frozen=True)
@@ -77,23 +26,13 @@ class PlanReport:
     state_path: Path
 
 
-def load(options: Options, *, warn: bool = True) -> Manifest:
-    """The manifest, its warnings told to ``options.warn`` (unless ``warn`` is false)."""
-    loaded = read_manifest(options.manifest, options.env, given=options.given.values)
-    if warn and options.warn is not None:
-        unused = options.given.unused(loaded.variables, [str(options.manifest)])
-        if loaded.warnings or unused:
-            options.warn([*loaded.warnings, *unused])
-    return loaded.manifest
-
-
 def plan(options: Options) -> PlanReport:
     """What apply would send; reads the state without locking it and sends nothing."""
-    manifest = load(options)
-    target = options.target
-    state = StateStore.open(options.state_path, target, lock=False)
-    the_plan = make_plan(manifest, state, batch_size=options.batch_size, targets=options.targets)
-    return PlanReport(manifest, the_plan, target, options.state_path)
+    with session(options, lock=False) as run:
+        the_plan = make_plan(
+            run.manifest, run.state, batch_size=options.batch_size, targets=options.targets
+        )
+    return PlanReport(run.manifest, the_plan, options.target, options.state_path)
 
 
 def apply(
@@ -108,82 +47,16 @@ def apply(
 
     ``on_loaded`` sees the manifest once it is loaded, before anything is sent.
     """
-    manifest = load(options)
-    if on_loaded is not None:
-        on_loaded(manifest)
-    target = options.target
-    with StateStore.open(options.state_path, target) as state:
+    with session(options, on_wait=on_wait, log=log) as run:
+        if on_loaded is not None:
+            on_loaded(run.manifest)
         the_plan = make_plan(
-            manifest, state, batch_size=options.batch_size, targets=options.targets
+            run.manifest, run.state, batch_size=options.batch_size, targets=options.targets
         )
-        report = PlanReport(manifest, the_plan, target, options.state_path)
-        with open_client(
-            options, manifest, on_wait=on_wait, log=log, lazy=not the_plan.steps
-        ) as client:
-            result = Executor(manifest, the_plan, state, client, reporter=reporter).run()
+        report = PlanReport(run.manifest, the_plan, options.target, options.state_path)
+        client = run.client(sends=bool(the_plan.steps))
+        result = Executor(run.manifest, the_plan, run.state, client, reporter=reporter).run()
     return report, result
-
-
-@contextmanager
-def open_client(
-    options: Options,
-    manifest: Manifest | None = None,
-    *,
-    on_wait: WaitCallback | None = None,
-    log: Callable[[str], None] | None = None,
-    lazy: bool = False,
-) -> Iterator[KayseClient]:
-    """A client for the target: the in-process sandbox, or Kayse (or another URL) with the key.
-
-    With ``lazy`` (nothing will be sent) a missing key is not an error.
-    """
-    pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait)
-    trace = Trace(log=log)
-    transport: httpx.BaseTransport | None = None
-    closing = ExitStack()
-    if options.sandbox:
-        # The emulator loads only when asked for.
-        from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
-        from kayse_pipeline.sandbox.core import DEFAULT_DIR, DIR_ENV
-
-        account = manifest.account if manifest is not None else None
-        folder = Path(options.env.get(DIR_ENV) or DEFAULT_DIR)  # the run's env, not os.environ
-        core = closing.enter_context(open_sandbox(folder, account=account))
-        transport = SandboxTransport(core)
-        base_url, key = "http://sandbox.invalid/v1", None
-    else:
-        base_url = options.target
-        key = options.env.get("KAYSE_API_KEY")
-        if not key and not lazy:
-            raise ConfigError(
-                "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
-                "and export it, or try the recipe on the built-in emulator with --sandbox"
-            )
-    deadline = request_deadline(options.env)
-    with closing:
-        client = KayseClient(
-            base_url, key, transport=transport, pacer=pacer, trace=trace, deadline=deadline
-        )
-        try:
-            yield client
-        finally:
-            client.close()
-
-
-def request_deadline(env: Mapping[str, str]) -> float:
-    """$KAYSE_REQUEST_TIMEOUT: the longest one request may take, answer included."""
-    text = env.get(DEADLINE_ENV)
-    if not text:
-        return DEFAULT_DEADLINE
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not 1 <= seconds <= DEFAULT_DEADLINE:  # nan and inf fail too
-        raise ConfigError(
-            f"{DEADLINE_ENV} must be a number of seconds from 1 to {DEFAULT_DEADLINE:g}"
-        )
-    return seconds
 
 
 def state_show(options: Options) -> list[tuple[str, Saved]]:
@@ -194,8 +67,8 @@ def state_show(options: Options) -> list[tuple[str, Saved]]:
 
 def state_set(options: Options, pairs: list[tuple[str, int]]) -> None:
     """Record IDs that a person found in Kayse (offline; the symbols must be in the manifest)."""
-    manifest = load(options)
-    with StateStore.open(options.state_path, options.target) as state:
+    with session(options) as run:
+        manifest, state = run.manifest, run.state
         items: dict[Kind, list[tuple[str, int, str]]] = {}
         for symbol, record_id in pairs:
             record = _manifest_record(manifest, symbol)

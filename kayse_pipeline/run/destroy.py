@@ -20,79 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
-from kayse_pipeline.advice import UNKNOWN_NOTE
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.endpoints import bulk_key, membership_call
 from kayse_pipeline.api.pacing import WaitCallback
 from kayse_pipeline.errors import ApiError, AuthError, BudgetExhaustedError, TransportError
-from kayse_pipeline.graph import creation_order
-from kayse_pipeline.model import KIND_ORDER, Kind, Manifest
-from kayse_pipeline.plan.apply import MembershipOp, Step, batches
-from kayse_pipeline.plan.targets import expand_targets
-from kayse_pipeline.run.apply import Options, load, open_client
+from kayse_pipeline.model import Kind, Manifest
+from kayse_pipeline.plan.destroy import (
+    BULK_DELETE_MAX,
+    DestroyPlan,
+    Detach,
+    Doomed,
+    make_destroy_plan,
+)
 from kayse_pipeline.run.outcome import DestroyAction, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
+from kayse_pipeline.run.session import Options, session
 from kayse_pipeline.state import StateStore
-
-BULK_DELETE_MAX = 500  # documented for POST /cases/bulk_delete
-PlannedAction = Literal["delete", "left-behind", "unknown"]
-FieldName = Literal["include_ids", "client_ids"]
-MEMBER_FIELDS: tuple[FieldName, ...] = ("include_ids", "client_ids")
-UNDELETABLE: dict[Kind, str] = {
-    "list": "left behind: Kayse documents no case-list delete",
-    "campaign": "left behind: Kayse documents no campaign delete",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Doomed:
-    """One saved record and what destroy does to it."""
-
-    kind: Kind
-    symbol: str
-    id: int | None
-    action: PlannedAction
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Detach:
-    """Members that the recipe put on one of its lists, to be taken off before deleting."""
-
-    list_symbol: str
-    list_id: int
-    field: FieldName
-    ids: tuple[int, ...]
-
-    @property
-    def op(self) -> MembershipOp:
-        return "detach" if self.field == "include_ids" else "remove"
-
-
-@dataclass(frozen=True)
-class DestroyPlan:
-    """The ordered work of one destroy."""
-
-    manifest: Manifest
-    target: str
-    records: tuple[Doomed, ...]
-    detaches: tuple[Detach, ...]
-    steps: tuple[Step, ...]
-    batch_size: int
-    delete_batch: int
-
-    @property
-    def requests(self) -> int:
-        return sum(step.requests for step in self.steps)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.steps)
-
-    def count(self, action: PlannedAction) -> int:
-        return sum(1 for d in self.records if d.action == action)
 
 
 @dataclass
@@ -113,11 +58,10 @@ class DestroyResult(SendingResult[DestroyAction]):
 Confirm = Callable[[DestroyPlan], bool]
 
 
-def plan_destroy(options: Options, *, delete_batch: int = BULK_DELETE_MAX) -> DestroyPlan:
+def plan_destroy(options: Options, *, delete_batch: int | None = None) -> DestroyPlan:
     """What destroy would send (``plan --destroy``); reads the state without locking it."""
-    manifest = load(options)
-    state = StateStore.open(options.state_path, options.target, lock=False)
-    return make_destroy_plan(manifest, state, options, delete_batch)
+    with session(options, lock=False) as run:
+        return _plan(run.manifest, run.state, options, delete_batch)
 
 
 def destroy(
@@ -132,94 +76,27 @@ def destroy(
 
     Cases go ``BULK_DELETE_MAX`` IDs per bulk_delete request, or ``delete_batch`` when lower.
     """
-    manifest = load(options)
-    size = BULK_DELETE_MAX if delete_batch is None else min(delete_batch, BULK_DELETE_MAX)
-    with StateStore.open(options.state_path, options.target) as state:
-        plan = make_destroy_plan(manifest, state, options, size)
+    with session(options, on_wait=on_wait, log=log) as run:
+        plan = _plan(run.manifest, run.state, options, delete_batch)
         if plan.has_changes and confirm is not None and not confirm(plan):
             return plan, DestroyResult(cancelled=True)
-        lazy = not plan.has_changes
-        with open_client(options, manifest, on_wait=on_wait, log=log, lazy=lazy) as client:
-            result = Destroyer(manifest, plan, state, client).run()
+        client = run.client(sends=plan.has_changes)
+        result = Destroyer(run.manifest, plan, run.state, client).run()
     return plan, result
 
 
-def make_destroy_plan(
-    manifest: Manifest, state: StateStore, options: Options, delete_batch: int
+def _plan(
+    manifest: Manifest, state: StateStore, options: Options, delete_batch: int | None
 ) -> DestroyPlan:
-    """The saved records in scope, latest kind first, and the requests that remove them."""
-    if options.targets is None:
-        scope = set(state.records)
-    else:
-        scope = set(expand_targets(manifest, options.targets, "dependents"))
-    order = {s: n for n, s in enumerate(reversed(creation_order(manifest)))}
-    rank = {kind: -n for n, kind in enumerate(KIND_ORDER)}
-    chosen = sorted(
-        (s for s in scope if state.get(s) is not None),
-        key=lambda s: (rank[state.records[s].kind], order.get(s, len(order)), s),
+    size = BULK_DELETE_MAX if delete_batch is None else min(delete_batch, BULK_DELETE_MAX)
+    return make_destroy_plan(
+        manifest,
+        state,
+        target=options.target,
+        targets=options.targets,
+        batch_size=options.batch_size,
+        delete_batch=size,
     )
-    records = []
-    for symbol in chosen:
-        saved = state.records[symbol]
-        if saved.status != "ok" or saved.id is None:
-            records.append(Doomed(saved.kind, symbol, None, "unknown", UNKNOWN_NOTE))
-        elif saved.kind in UNDELETABLE:
-            records.append(
-                Doomed(saved.kind, symbol, saved.id, "left-behind", UNDELETABLE[saved.kind])
-            )
-        else:
-            records.append(Doomed(saved.kind, symbol, saved.id, "delete"))
-    detaches = _detaches(state, records, everything=options.targets is None)
-    steps = _steps(records, detaches, options.batch_size, delete_batch)
-    return DestroyPlan(
-        manifest, options.target, tuple(records), detaches, steps, options.batch_size, delete_batch
-    )
-
-
-def _detaches(state: StateStore, records: list[Doomed], *, everything: bool) -> tuple[Detach, ...]:
-    dying: dict[FieldName, set[int]] = {"include_ids": set(), "client_ids": set()}
-    for d in records:
-        if d.action == "delete" and d.id is not None:
-            dying["include_ids" if d.kind == "case" else "client_ids"].add(d.id)
-    found = []
-    for list_symbol in sorted(state.memberships):
-        list_id = state.id_of(list_symbol)
-        if list_id is None:
-            continue
-        for field_name in MEMBER_FIELDS:
-            recorded = state.members(list_symbol, field_name)
-            # A full destroy takes back every membership it made, existing records' too.
-            ids = recorded if everything else recorded & dying[field_name]
-            if ids:
-                found.append(Detach(list_symbol, list_id, field_name, tuple(sorted(ids))))
-    return tuple(found)
-
-
-def _steps(
-    records: list[Doomed], detaches: tuple[Detach, ...], batch_size: int, delete_batch: int
-) -> tuple[Step, ...]:
-    steps = [
-        Step(
-            membership_call(d.op),
-            d.op,
-            "list",
-            (d.list_symbol,),
-            (),
-            batches(len(d.ids), batch_size),
-            len(d.ids),
-        )
-        for d in detaches
-    ]
-    cases = tuple(d.symbol for d in records if d.kind == "case" and d.action == "delete")
-    contacts = tuple(d.symbol for d in records if d.kind == "contact" and d.action == "delete")
-    if cases:
-        requests = batches(len(cases), delete_batch)
-        steps.append(Step("cases.bulk_delete", "delete", "case", cases, (), requests, len(cases)))
-    if contacts:
-        steps.append(
-            Step("clients.delete", "delete", "contact", contacts, (), len(contacts), len(contacts))
-        )
-    return tuple(steps)
 
 
 class _Halt(Exception):

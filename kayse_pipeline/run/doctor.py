@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kayse_pipeline.api.client import ENDPOINTS, KayseClient
+from kayse_pipeline.api.client import KayseClient
+from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.errors import KayseError, TransportError
 from kayse_pipeline.model import Manifest
-from kayse_pipeline.run.apply import Options, load, open_client, plan
+from kayse_pipeline.run.apply import plan
 from kayse_pipeline.run.doctor_checks import (
     Answer,
     Check,
@@ -46,6 +47,7 @@ from kayse_pipeline.run.doctor_schema import (
     parse_metadata,
     values_check,
 )
+from kayse_pipeline.run.session import Options, load, open_client
 
 MAX_REQUESTS = 5
 LIST_PAGE = 100  # the documented maximum page size of GET /case_lists

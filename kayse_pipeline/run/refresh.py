@@ -37,9 +37,10 @@ from kayse_pipeline.graph import creation_order
 from kayse_pipeline.model import Kind, Manifest
 from kayse_pipeline.plan.apply import fingerprint, make_plan
 from kayse_pipeline.plan.targets import expand_targets
-from kayse_pipeline.run.apply import Options, PlanReport, load, open_client
+from kayse_pipeline.run.apply import PlanReport
 from kayse_pipeline.run.outcome import Outcome, RefreshAction, RunResult
 from kayse_pipeline.run.readback import READ_BY_ID, Desired, Reader
+from kayse_pipeline.run.session import Options, Session, session
 from kayse_pipeline.state import StateStore
 
 DRIFT = "drift"
@@ -116,17 +117,17 @@ def adopt(
     options: Options, symbol: str, record_id: int, *, log: Callable[[str], None] | None = None
 ) -> Adopted:
     """Save an existing Kayse record under a manifest symbol, once Kayse shows it."""
-    manifest = load(options)
-    record = manifest.records.get(symbol)
-    if record is None:
-        raise UsageError(f"'{symbol}' is not a symbol of {manifest.path}")
-    if not is_id(record_id):
-        raise UsageError(f"'{record_id}' is not a Kayse ID (IDs are positive integers)")
-    with StateStore.open(options.state_path, options.target) as state:
+    with session(options, log=log) as run:
+        manifest, state = run.manifest, run.state
+        record = manifest.records.get(symbol)
+        if record is None:
+            raise UsageError(f"'{symbol}' is not a symbol of {manifest.path}")
+        if not is_id(record_id):
+            raise UsageError(f"'{record_id}' is not a Kayse ID (IDs are positive integers)")
         _check_free(state, symbol, record.kind, record_id)
-        with open_client(options, manifest, log=log) as client:
-            actual = Reader(client).read(record.kind, record_id, record.fields.get("name"))
-            reads = client.trace.requests
+        client = run.client()
+        actual = Reader(client).read(record.kind, record_id, record.fields.get("name"))
+        reads = client.trace.requests
         noun = NOUN[record.kind]
         if actual is None and record.kind in READ_BY_ID:
             raise UsageError(f"Kayse has no {noun} with ID {record_id}; nothing was saved")
@@ -161,9 +162,8 @@ def refresh(
     log: Callable[[str], None] | None = None,
 ) -> RefreshResult:
     """Read every saved record of the manifest back and record what changed in Kayse."""
-    manifest = load(options)
-    with StateStore.open(options.state_path, options.target) as state:
-        return _refresh(options, manifest, state, max_reads, on_wait, log)
+    with session(options, on_wait=on_wait, log=log) as run:
+        return _refresh(run, max_reads)
 
 
 def refresh_and_plan(
@@ -174,38 +174,30 @@ def refresh_and_plan(
     log: Callable[[str], None] | None = None,
 ) -> tuple[RefreshResult, PlanReport]:
     """``plan --refresh``: refresh (saving what it finds, like ``refresh``), then plan."""
-    manifest = load(options)
-    with StateStore.open(options.state_path, options.target) as state:
+    with session(options, on_wait=on_wait, log=log) as run:
         only = None
         if options.targets is not None:
-            only = expand_targets(manifest, options.targets, "dependencies")
-        result = _refresh(options, manifest, state, max_reads, on_wait, log, only=only)
+            only = expand_targets(run.manifest, options.targets, "dependencies")
+        result = _refresh(run, max_reads, only=only)
         the_plan = make_plan(
-            manifest, state, batch_size=options.batch_size, targets=options.targets
+            run.manifest, run.state, batch_size=options.batch_size, targets=options.targets
         )
-    return result, PlanReport(manifest, the_plan, options.target, options.state_path)
+    return result, PlanReport(run.manifest, the_plan, options.target, options.state_path)
 
 
 def _refresh(
-    options: Options,
-    manifest: Manifest,
-    state: StateStore,
-    max_reads: int | None,
-    on_wait: WaitCallback | None,
-    log: Callable[[str], None] | None,
-    *,
-    only: frozenset[str] | None = None,
+    run: Session, max_reads: int | None, *, only: frozenset[str] | None = None
 ) -> RefreshResult:
     symbols = [
         s
-        for s in creation_order(manifest)
-        if state.get(s) is not None and (only is None or s in only)
+        for s in creation_order(run.manifest)
+        if run.state.get(s) is not None and (only is None or s in only)
     ]
-    with open_client(options, manifest, on_wait=on_wait, log=log, lazy=not symbols) as client:
-        if max_reads is not None:
-            client.pacer = ReadCap(max_reads, max_wait=options.max_wait, on_wait=on_wait)
-        result = refresh_state(manifest, state, client, symbols)
-        result.max_reads = max_reads
+    client = run.client(sends=bool(symbols))
+    if max_reads is not None:
+        client.pacer = ReadCap(max_reads, max_wait=run.options.max_wait, on_wait=run.on_wait)
+    result = refresh_state(run.manifest, run.state, client, symbols)
+    result.max_reads = max_reads
     return result
 
 

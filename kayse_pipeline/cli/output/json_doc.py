@@ -22,8 +22,9 @@ from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_json
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.plan.apply import Step
+from kayse_pipeline.plan.destroy import DestroyPlan
 from kayse_pipeline.run.apply import PlanReport
-from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
+from kayse_pipeline.run.destroy import DestroyResult
 from kayse_pipeline.run.doctor import DoctorReport
 from kayse_pipeline.run.executor import ApplyResult
 from kayse_pipeline.run.refresh import Adopted, RefreshResult

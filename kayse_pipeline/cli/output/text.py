@@ -12,12 +12,14 @@ from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, Step
+from kayse_pipeline.plan.destroy import DestroyPlan
 from kayse_pipeline.plan.targets import LeftOut
-from kayse_pipeline.run.apply import Options, PlanReport
-from kayse_pipeline.run.destroy import DestroyPlan, DestroyResult
+from kayse_pipeline.run.apply import PlanReport
+from kayse_pipeline.run.destroy import DestroyResult
 from kayse_pipeline.run.doctor import DoctorReport
 from kayse_pipeline.run.executor import ApplyResult
 from kayse_pipeline.run.refresh import Adopted, RefreshResult, update_consequence
+from kayse_pipeline.run.session import Options
 from kayse_pipeline.state import Saved
 
 HOURLY_BUDGET = 500  # Kayse's documented requests per hour per key

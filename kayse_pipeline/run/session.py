@@ -1,0 +1,173 @@
+"""One run's session: options, the manifest, the state and the client, opened in that order.
+
+Every command that touches a state goes through ``session``: load the manifest, open
+the state (locked unless only read), and open a client for the target only when asked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from kayse_pipeline.api.client import (
+    DEFAULT_API_URL,
+    DEFAULT_DEADLINE,
+    KayseClient,
+    Trace,
+    check_api_url,
+)
+from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
+from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
+from kayse_pipeline.manifest.load import read_manifest
+from kayse_pipeline.manifest.variables import Given
+from kayse_pipeline.model import Manifest
+from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
+from kayse_pipeline.state import SANDBOX_TARGET, StateStore, default_state_path, normalize_target
+
+DEADLINE_ENV = "KAYSE_REQUEST_TIMEOUT"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every state-touching command is told: which manifest, which state, which API."""
+
+    manifest: Path
+    state: Path | None = None
+    api_url: str | None = None
+    sandbox: bool = False
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_wait: float = DEFAULT_MAX_WAIT
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    targets: frozenset[str] | None = None  # --target: None means every record
+    given: Given = field(default_factory=Given)  # --var and --var-file, ahead of env
+    # Told the manifest's warnings (and unused --var values) once it is read.
+    warn: Callable[[Sequence[Diagnostic]], None] | None = field(default=None, compare=False)
+
+    @property
+    def target(self) -> str:
+        if self.sandbox:
+            if self.api_url:
+                raise UsageError("--sandbox and --api-url exclude each other")
+            return SANDBOX_TARGET
+        url = self.api_url or self.env.get("KAYSE_API_URL") or DEFAULT_API_URL
+        return normalize_target(check_api_url(url))
+
+    @property
+    def state_path(self) -> Path:
+        return self.state or default_state_path(self.manifest, sandbox=self.sandbox)
+
+
+def load(options: Options, *, warn: bool = True) -> Manifest:
+    """The manifest, its warnings told to ``options.warn`` (unless ``warn`` is false)."""
+    loaded = read_manifest(options.manifest, options.env, given=options.given.values)
+    if warn and options.warn is not None:
+        unused = options.given.unused(loaded.variables, [str(options.manifest)])
+        if loaded.warnings or unused:
+            options.warn([*loaded.warnings, *unused])
+    return loaded.manifest
+
+
+@contextmanager
+def open_client(
+    options: Options,
+    manifest: Manifest | None = None,
+    *,
+    on_wait: WaitCallback | None = None,
+    log: Callable[[str], None] | None = None,
+    lazy: bool = False,
+) -> Iterator[KayseClient]:
+    """A client for the target: the in-process sandbox, or Kayse (or another URL) with the key.
+
+    With ``lazy`` (nothing will be sent) a missing key is not an error.
+    """
+    pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait)
+    trace = Trace(log=log)
+    transport: httpx.BaseTransport | None = None
+    closing = ExitStack()
+    if options.sandbox:
+        # The emulator loads only when asked for.
+        from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
+        from kayse_pipeline.sandbox.core import DEFAULT_DIR, DIR_ENV
+
+        account = manifest.account if manifest is not None else None
+        folder = Path(options.env.get(DIR_ENV) or DEFAULT_DIR)  # the run's env, not os.environ
+        core = closing.enter_context(open_sandbox(folder, account=account))
+        transport = SandboxTransport(core)
+        base_url, key = "http://sandbox.invalid/v1", None
+    else:
+        base_url = options.target
+        key = options.env.get("KAYSE_API_KEY")
+        if not key and not lazy:
+            raise ConfigError(
+                "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
+                "and export it, or try the recipe on the built-in emulator with --sandbox"
+            )
+    deadline = request_deadline(options.env)
+    with closing:
+        client = KayseClient(
+            base_url, key, transport=transport, pacer=pacer, trace=trace, deadline=deadline
+        )
+        try:
+            yield client
+        finally:
+            client.close()
+
+
+def request_deadline(env: Mapping[str, str]) -> float:
+    """$KAYSE_REQUEST_TIMEOUT: the longest one request may take, answer included."""
+    text = env.get(DEADLINE_ENV)
+    if not text:
+        return DEFAULT_DEADLINE
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 1 <= seconds <= DEFAULT_DEADLINE:  # nan and inf fail too
+        raise ConfigError(
+            f"{DEADLINE_ENV} must be a number of seconds from 1 to {DEFAULT_DEADLINE:g}"
+        )
+    return seconds
+
+
+@dataclass
+class Session:
+    """The manifest and state of one run, and its client once asked for."""
+
+    options: Options
+    manifest: Manifest
+    state: StateStore
+    on_wait: WaitCallback | None
+    log: Callable[[str], None] | None
+    _closing: ExitStack
+
+    def client(self, *, sends: bool = True) -> KayseClient:
+        """A client for the target, closed with the session; ``sends=False``: key not needed."""
+        return self._closing.enter_context(
+            open_client(
+                self.options, self.manifest, on_wait=self.on_wait, log=self.log, lazy=not sends
+            )
+        )
+
+
+@contextmanager
+def session(
+    options: Options,
+    *,
+    lock: bool = True,
+    on_wait: WaitCallback | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[Session]:
+    """Load the manifest, open its state (locked unless ``lock`` is false), then the run."""
+    manifest = load(options)
+    state = StateStore.open(options.state_path, options.target, lock=lock)
+    with ExitStack() as closing:
+        if lock:
+            closing.enter_context(state)  # compacts the journal and drops the lock at the end
+        with ExitStack() as clients:  # closed before the state
+            yield Session(options, manifest, state, on_wait, log, clients)
