@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,27 +121,46 @@ class LoadNotes:
 
 
 class RecordTable(Mapping[str, Record]):
-    """A read-only table of records kept in a compact form, each Record built when asked for.
+    """A read-only table of a manifest's records, keyed by symbol, answering by kind.
 
-    Manifests with data rows hold hundreds of thousands of records; a table answers
-    questions by kind without building every Record.
+    ``InlineRecords`` holds built Records; a table of data rows (``manifest.rows``) keeps
+    hundreds of thousands of records in a compact form, builds each Record when asked
+    for, and answers these questions without building every Record.
     """
 
-    @abstractmethod
     def kind_of(self, symbol: str) -> Kind | None:
         """The kind of a symbol, or None when the table does not hold it."""
+        record = self.get(symbol)
+        return record.kind if record is not None else None
 
-    @abstractmethod
     def of_kind(self, kind: Kind) -> Iterator[Record]:
         """The records of one kind, in the table's order."""
+        return (record for record in self.values() if record.kind == kind)
 
-    @abstractmethod
     def count(self, kind: Kind) -> int:
         """How many records of one kind the table holds."""
+        return sum(1 for _ in self.of_kind(kind))
 
-    def references(self, symbol: str) -> Iterator[str]:
-        """What ``self[symbol].referenced_symbols()`` gives, without building a Record if it can."""
-        return self[symbol].referenced_symbols()
+    def references(self, symbol: str, *, membership: bool = True) -> Iterator[str]:
+        """A record's ``referenced_symbols()`` (``dependencies()`` without ``membership``)."""
+        record = self[symbol]
+        return record.referenced_symbols() if membership else record.dependencies()
+
+
+class InlineRecords(RecordTable):
+    """Records written in the manifest itself, all built."""
+
+    def __init__(self, records: Mapping[str, Record]) -> None:
+        self._records = records
+
+    def __getitem__(self, symbol: str) -> Record:
+        return self._records[symbol]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 @dataclass(frozen=True)
@@ -150,7 +168,8 @@ class Manifest:
     """A validated manifest: every record of every kind, keyed by symbol.
 
     ``records`` is a read-only mapping: a ``MappingProxyType`` of inline records, or a
-    ``RecordTable`` when the manifest reads data rows (records built on access).
+    ``RecordTable`` that also holds the records of data rows, built on access. ``table``
+    answers questions by kind for either.
     """
 
     path: Path
@@ -160,29 +179,23 @@ class Manifest:
     extra: Mapping[str, JSON] = field(default_factory=lambda: MappingProxyType({}))
     notes: LoadNotes = field(default_factory=LoadNotes)
     keep_members: frozenset[str] = frozenset()  # lists with ``prune: false``
+    table: RecordTable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        records = self.records
+        table = records if isinstance(records, RecordTable) else InlineRecords(records)
+        object.__setattr__(self, "table", table)
 
     def of_kind(self, kind: Kind) -> Iterator[Record]:
         """The records of one kind, in file order (which never decides the order of creation)."""
-        if isinstance(self.records, RecordTable):
-            return self.records.of_kind(kind)
-        return (r for r in self.records.values() if r.kind == kind)
+        return self.table.of_kind(kind)
 
     def kind_of(self, symbol: str) -> Kind | None:
-        if isinstance(self.records, RecordTable):
-            return self.records.kind_of(symbol)
-        record = self.records.get(symbol)
-        return record.kind if record else None
+        return self.table.kind_of(symbol)
 
     def count(self, kind: Kind) -> int:
-        if isinstance(self.records, RecordTable):
-            return self.records.count(kind)
-        return sum(1 for _ in self.of_kind(kind))
+        return self.table.count(kind)
 
     def references(self, symbol: str, *, membership: bool = True) -> Iterator[str]:
         """A record's ``referenced_symbols()`` (``dependencies()`` without ``membership``)."""
-        # A table answers for its compact records without building them.
-        records = self.records
-        if isinstance(records, RecordTable) and (membership or records.kind_of(symbol) != "list"):
-            return records.references(symbol)
-        record = records[symbol]
-        return record.referenced_symbols() if membership else record.dependencies()
+        return self.table.references(symbol, membership=membership)

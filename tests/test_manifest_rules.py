@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_manifest_errors import CASES as STRUCTURE_CASES
-from test_manifest_errors import check_in_a_real_process, check_invalid, m
+from test_manifest_load_errors import CASES as STRUCTURE_CASES
+from test_manifest_load_errors import check_in_a_real_process, check_invalid, m
 
 CASES: list[tuple[str, str | bytes, list[str]]] = [
     # --- required fields, after defaults -------------------------------------------------

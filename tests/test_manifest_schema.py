@@ -9,13 +9,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from test_manifest_errors import CASES as STRUCTURE_CASES
+from test_manifest_load_errors import CASES as STRUCTURE_CASES
 from test_manifest_rules import CASES as RULE_CASES
 
 from kayse_pipeline.errors import ManifestError
 from kayse_pipeline.manifest.load import parse_manifest
 from kayse_pipeline.manifest.schema import MANIFEST_ONLY_FIELDS, manifest_schema, section_checks
-from kayse_pipeline.manifest.schema_predicates import Compiler
+from kayse_pipeline.manifest.schema_predicates import PredicateCompiler
 from kayse_pipeline.manifest.yaml_io import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,13 +113,13 @@ def test_fast_checks_agree_with_jsonschema(text: str) -> None:
 def test_compiler_matches_jsonschema_semantics(
     schema: dict[str, Any], value: Any, valid: bool
 ) -> None:
-    assert Compiler(schema).compile(schema)(value) is valid
+    assert PredicateCompiler(schema).compile(schema)(value) is valid
     assert jsonschema.Draft202012Validator(schema).is_valid(value) is valid
 
 
 def test_compiler_refuses_keywords_it_does_not_know() -> None:
     with pytest.raises(ValueError, match="unsupported JSON Schema keyword 'oneOf'"):
-        Compiler({}).compile({"oneOf": [{"type": "string"}]})
+        PredicateCompiler({}).compile({"oneOf": [{"type": "string"}]})
 
 
 def test_jsonschema_explains_only_the_suspect_records() -> None:

@@ -48,7 +48,7 @@ def apply(
     with advice_on_interrupt(opts), progress_bar(output) as progress:
         report, result = runner.apply(
             opts,
-            reporter=progress,
+            progress=progress,
             on_wait=progress.waiting,
             log=debug_log(ctx),
             on_loaded=echo_notes,

@@ -117,7 +117,7 @@ class WarningLog:
         return bool(self._listed)
 
 
-class Reporter:
+class DiagnosticLog:
     """Collects every diagnostic of one manifest, each placed at its node."""
 
     def __init__(self, document: Document) -> None:

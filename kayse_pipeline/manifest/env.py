@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kayse_pipeline.manifest.diagnostics import Reporter
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog
 from kayse_pipeline.manifest.yaml_io import NodePath
 
 API_KEY_VARIABLE = "KAYSE_API_KEY"
@@ -55,7 +55,7 @@ class Values:
 
 
 def interpolate(
-    data: Any, values: Values, reporter: Reporter, *, allowed: frozenset[str] = frozenset()
+    data: Any, values: Values, reporter: DiagnosticLog, *, allowed: frozenset[str] = frozenset()
 ) -> tuple[Any, frozenset[str]]:
     """``data`` with every string interpolated (in place), and the names it refers to.
 
@@ -79,7 +79,7 @@ def allowed_names(data: Any) -> frozenset[str]:
 
 
 class _Interpolation:
-    def __init__(self, values: Values, reporter: Reporter, allowed: frozenset[str]) -> None:
+    def __init__(self, values: Values, reporter: DiagnosticLog, allowed: frozenset[str]) -> None:
         self.values = values
         self.reporter = reporter
         self.allowed = allowed

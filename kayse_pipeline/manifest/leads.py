@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequenc
 from typing import Any
 
 from kayse_pipeline.manifest.defaults import Draft
-from kayse_pipeline.manifest.diagnostics import Reporter
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog
 from kayse_pipeline.manifest.values import EXTENSION, NOT_VALID, check_value, value_formats
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind
@@ -115,7 +115,7 @@ class Uniques:
 
 
 def check_inline(
-    drafts: Sequence[Draft], account: Account, reporter: Reporter, uniques: Uniques
+    drafts: Sequence[Draft], account: Account, reporter: DiagnosticLog, uniques: Uniques
 ) -> int:
     """Check and normalise the phones and emails of inline records, find their duplicates.
 
@@ -150,7 +150,7 @@ def check_inline(
     return changed
 
 
-def check_defaults(data: Mapping[str, Any], account: Account, reporter: Reporter) -> int:
+def check_defaults(data: Mapping[str, Any], account: Account, reporter: DiagnosticLog) -> int:
     """Check and normalise the phones and emails written in ``defaults`` (before any merge)."""
     defaults = data.get("defaults")
     if not isinstance(defaults, dict):

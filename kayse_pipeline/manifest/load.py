@@ -16,7 +16,7 @@ from typing import Any
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.defaults import Draft, collect_drafts
-from kayse_pipeline.manifest.diagnostics import Reporter, show
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, show
 from kayse_pipeline.manifest.env import Values, allowed_names, interpolate
 from kayse_pipeline.manifest.leads import Uniques, check_defaults, check_inline
 from kayse_pipeline.manifest.references import check_references
@@ -99,7 +99,7 @@ def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
     data = _check_version(document)
     if document.problems:
         raise ManifestError(list(document.problems))
-    reporter = Reporter(document)
+    reporter = DiagnosticLog(document)
     used: frozenset[str] = frozenset()
     if "$" in text:  # most manifests have no variable: skip the walk
         _, used = interpolate(data, values, reporter, allowed=allowed_names(data))
@@ -171,7 +171,7 @@ def _check_version(document: Document) -> dict[str, Any]:
     raise ManifestError([Diagnostic(document.file, line, column, message)])
 
 
-def _account(value: Any, reporter: Reporter) -> Account:
+def _account(value: Any, reporter: DiagnosticLog) -> Account:
     """The ``account`` block (already checked by the schema) as the model's Account."""
     if not isinstance(value, dict):
         return Account()

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from kayse_pipeline.graph import cycle_message, find_cycle
 from kayse_pipeline.manifest.defaults import Draft
-from kayse_pipeline.manifest.diagnostics import Reporter, did_you_mean, format_path, show
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, did_you_mean, format_path, show
 from kayse_pipeline.manifest.schema import SYMBOL_RE
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import REFERENCE_FIELDS, SINGLE_REFERENCE_FIELDS, Kind
@@ -22,7 +22,7 @@ class RowSymbols(Protocol):
 
 
 def check_references(
-    drafts: Sequence[Draft], reporter: Reporter, rows: RowSymbols | None = None
+    drafts: Sequence[Draft], reporter: DiagnosticLog, rows: RowSymbols | None = None
 ) -> None:
     """Report duplicate symbols, unknown or wrong-kind references, and reference cycles.
 
@@ -83,7 +83,7 @@ def _check_one(
     wanted: Kind,
     by_symbol: dict[str, Draft],
     of_kind: dict[Kind, list[str]],
-    reporter: Reporter,
+    reporter: DiagnosticLog,
     rows: RowSymbols | None,
 ) -> str | None:
     """Check one reference; return the symbol it points at when an inline record has it."""
@@ -105,7 +105,7 @@ def _check_one(
 
 
 def _row_reference(
-    label: NodePath, value: str, name: str, wanted: Kind, rows: RowSymbols, reporter: Reporter
+    label: NodePath, value: str, name: str, wanted: Kind, rows: RowSymbols, reporter: DiagnosticLog
 ) -> bool:
     """Check a reference to a row source or a row symbol; False when it is neither."""
     kinds = rows.source_kinds(value)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kayse_pipeline.manifest.defaults import Draft
-from kayse_pipeline.manifest.diagnostics import Reporter, did_you_mean, is_personal
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, did_you_mean, is_personal
 from kayse_pipeline.manifest.schema import REQUIRED_FIELDS
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import SECTION_OF_KIND, Account
@@ -34,7 +34,7 @@ CaseTypes = Callable[[str], Mapping[str, str] | None]
 def check_rules(
     drafts: Sequence[Draft],
     account: Account,
-    reporter: Reporter,
+    reporter: DiagnosticLog,
     row_case_types: CaseTypes | None = None,
 ) -> None:
     """Report every record that breaks a rule of the API it will be sent to.
@@ -47,7 +47,7 @@ def check_rules(
     _check_list_types(drafts, reporter, row_case_types)
 
 
-def check_record(draft: Draft, account: Account, reporter: Reporter) -> None:
+def check_record(draft: Draft, account: Account, reporter: DiagnosticLog) -> None:
     """Report what is wrong with one merged record, on its own."""
     for name in _REQUIRED[draft.kind]:
         value = draft.values.get(name, _MISSING)
@@ -71,7 +71,7 @@ def check_record(draft: Draft, account: Account, reporter: Reporter) -> None:
         _check_campaign(draft, reporter)
 
 
-def _check_account(draft: Draft, account: Account, reporter: Reporter) -> None:
+def _check_account(draft: Draft, account: Account, reporter: DiagnosticLog) -> None:
     for name, allowed, listing in (
         ("status", account.case_statuses, "case_statuses"),
         ("type", account.case_types, "case_types"),
@@ -85,7 +85,7 @@ def _check_account(draft: Draft, account: Account, reporter: Reporter) -> None:
         reporter.rule(draft.path(name), f"'{value}' is not a case {name} of the account{hint}")
 
 
-def _check_campaign(draft: Draft, reporter: Reporter) -> None:
+def _check_campaign(draft: Draft, reporter: DiagnosticLog) -> None:
     values = draft.values
     runs = values.get("runs")
     runs = runs if isinstance(runs, list) else []
@@ -115,7 +115,7 @@ def _check_campaign(draft: Draft, reporter: Reporter) -> None:
 
 
 def _check_run(
-    run: dict[str, Any], path: NodePath, messaging: bool, use_hours: bool, reporter: Reporter
+    run: dict[str, Any], path: NodePath, messaging: bool, use_hours: bool, reporter: DiagnosticLog
 ) -> None:
     start = _date(run.get("start_date"), (*path, "start_date"), reporter)
     end = _date(run.get("end_date"), (*path, "end_date"), reporter)
@@ -141,7 +141,7 @@ def _check_run(
     _time_span(run, path, reporter)
 
 
-def _check_business_hours(hours: list[Any], path: NodePath, reporter: Reporter) -> None:
+def _check_business_hours(hours: list[Any], path: NodePath, reporter: DiagnosticLog) -> None:
     spans: list[tuple[int, int, int]] = []
     for index, slot in enumerate(hours):
         if not isinstance(slot, dict):
@@ -160,7 +160,7 @@ def _check_business_hours(hours: list[Any], path: NodePath, reporter: Reporter) 
 
 
 def _time_span(
-    slot: Mapping[str, Any], path: NodePath, reporter: Reporter
+    slot: Mapping[str, Any], path: NodePath, reporter: DiagnosticLog
 ) -> tuple[int, int] | None:
     """Check one start/end pair of times; return them in minutes when both are usable."""
     minutes: list[int | None] = []
@@ -183,7 +183,7 @@ def _time_span(
     return start, end
 
 
-def _date(value: Any, path: NodePath, reporter: Reporter) -> datetime.date | None:
+def _date(value: Any, path: NodePath, reporter: DiagnosticLog) -> datetime.date | None:
     """The date that ``value`` writes, or None; reports YYYY-MM-DD text that is no calendar date."""
     match = _DATE.match(value) if isinstance(value, str) else None
     if match is None:
@@ -204,7 +204,7 @@ def _clock(minutes: int) -> str:
 
 
 def _check_list_types(
-    drafts: Sequence[Draft], reporter: Reporter, row_case_types: CaseTypes | None
+    drafts: Sequence[Draft], reporter: DiagnosticLog, row_case_types: CaseTypes | None
 ) -> None:
     """Every case on a list that a campaign uses must have the same type (Kayse help: lists)."""
     by_symbol: dict[str, Draft] = {}

@@ -12,21 +12,22 @@ import json
 import re
 from collections.abc import Mapping
 from importlib import resources
-from typing import Any, cast
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any, cast
 
 from kayse_pipeline.manifest.diagnostics import (
-    Reporter,
+    DiagnosticLog,
     did_you_mean,
     is_personal,
     show,
     show_field,
 )
-from kayse_pipeline.manifest.schema_predicates import Compiler, Predicate
+from kayse_pipeline.manifest.schema_predicates import Predicate, PredicateCompiler
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import KIND_OF_SECTION
+
+if TYPE_CHECKING:  # jsonschema loads only when a document needs its messages
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_RESOURCE = "manifest_schema.json"
 SYMBOL_RE = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
@@ -64,6 +65,8 @@ def manifest_schema() -> Mapping[str, Any]:
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
     """The schema's validator, built once per process."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(manifest_schema())
 
 
@@ -82,7 +85,7 @@ def _pattern_messages() -> dict[str, str]:
 def section_checks() -> Mapping[str, tuple[Predicate, Predicate]]:
     """For each section of records: fast predicates for its symbols and for its records."""
     schema = manifest_schema()
-    compiler = Compiler(schema)
+    compiler = PredicateCompiler(schema)
     return {
         section: (
             compiler.compile(schema["properties"][section]["propertyNames"]),
@@ -92,10 +95,24 @@ def section_checks() -> Mapping[str, tuple[Predicate, Predicate]]:
     }
 
 
-def check_schema(data: Any, reporter: Reporter) -> None:
+@functools.cache
+def _document_check() -> Predicate | None:
+    """A fast predicate for a whole document, or None if the schema uses what it cannot check."""
+    schema = manifest_schema()
+    try:
+        return PredicateCompiler(schema).compile(schema)
+    except ValueError:
+        return None
+
+
+def check_schema(data: Any, reporter: DiagnosticLog) -> None:
     """Report every place where ``data`` does not fit the manifest's schema."""
+    suspects = _suspects(data)
+    fits = _document_check()
+    if fits is not None and fits(suspects):
+        return  # valid: jsonschema is needed only to explain a problem
     patterns = _pattern_messages()
-    for error in _validator().iter_errors(_suspects(data)):
+    for error in _validator().iter_errors(suspects):
         _translate(error, reporter, patterns)
 
 
@@ -115,7 +132,9 @@ def _suspects(data: Any) -> Any:
     return pruned
 
 
-def _translate(error: ValidationError, reporter: Reporter, patterns: Mapping[str, str]) -> None:
+def _translate(
+    error: ValidationError, reporter: DiagnosticLog, patterns: Mapping[str, str]
+) -> None:
     path: NodePath = tuple(error.absolute_path)
     # jsonschema types these attributes loosely; here they hold plain JSON values.
     kind, expected, instance, schema = (

@@ -47,7 +47,7 @@ def _both(first: Predicate, second: Predicate) -> Predicate:
     return lambda value: first(value) and second(value)
 
 
-class Compiler:
+class PredicateCompiler:
     """Compiles subschemas of one root schema; ``$ref`` points into the root."""
 
     def __init__(self, root: Mapping[str, Any]) -> None:
@@ -95,6 +95,14 @@ class Compiler:
         if keyword == "items":
             each = self.compile(value)
             return lambda item: not isinstance(item, list) or all(each(x) for x in item)
+        if keyword == "uniqueItems":
+            if not value:
+                return lambda item: True
+            # Exact for strings; any other array is left to jsonschema (1 == 1.0 there).
+            return lambda item: (
+                not isinstance(item, list)
+                or (all(isinstance(x, str) for x in item) and len(set(item)) == len(item))
+            )
         if keyword == "const":
             return lambda item: type(item) is type(value) and item == value
         if keyword == "enum":

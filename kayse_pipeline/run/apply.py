@@ -11,7 +11,8 @@ from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, fingerprint, make_plan
-from kayse_pipeline.run.executor import ApplyResult, Executor, Reporter
+from kayse_pipeline.run.executor import ApplyResult, Executor
+from kayse_pipeline.run.progress import Progress
 from kayse_pipeline.run.session import Options, session
 from kayse_pipeline.state import Saved, StateStore
 
@@ -38,7 +39,7 @@ def plan(options: Options) -> PlanReport:
 def apply(
     options: Options,
     *,
-    reporter: Reporter | None = None,
+    progress: Progress | None = None,
     on_wait: WaitCallback | None = None,
     log: Callable[[str], None] | None = None,
     on_loaded: Callable[[Manifest], None] | None = None,
@@ -55,7 +56,7 @@ def apply(
         )
         report = PlanReport(run.manifest, the_plan, options.target, options.state_path)
         client = run.client(sends=bool(the_plan.steps))
-        result = Executor(run.manifest, the_plan, run.state, client, reporter=reporter).run()
+        result = Executor(run.manifest, the_plan, run.state, client, progress=progress).run()
     return report, result
 
 

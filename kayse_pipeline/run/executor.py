@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 from kayse_pipeline.advice import resolve_unknown, state_command
 from kayse_pipeline.api.client import URL_HINT, KayseClient, NotSentInterrupt
@@ -37,6 +37,7 @@ from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, 
 from kayse_pipeline.plan.apply import MembershipPlan, Plan, RecordPlan
 from kayse_pipeline.run.body import Bodies
 from kayse_pipeline.run.outcome import ApplyAction, Outcome, SendingResult
+from kayse_pipeline.run.progress import NoProgress, Progress
 from kayse_pipeline.state import StateStore
 
 # Rejections of a whole bulk call that blame a record: halving the batch isolates it.
@@ -66,34 +67,6 @@ class ApplyResult(SendingResult[ApplyAction]):
         return table
 
 
-class Reporter(Protocol):
-    """Progress for people; the executor never prints."""
-
-    def begin(self, total: int) -> None: ...
-
-    def step(self, description: str, count: int) -> None: ...
-
-    def done(self, outcome: Outcome[ApplyAction]) -> None: ...
-
-    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None: ...
-
-
-class SilentReporter:
-    """A reporter that shows nothing."""
-
-    def begin(self, total: int) -> None:
-        pass
-
-    def step(self, description: str, count: int) -> None:
-        pass
-
-    def done(self, outcome: Outcome[ApplyAction]) -> None:
-        pass
-
-    def progress(self, records_done: int, requests: int, budget_left: int | None) -> None:
-        pass
-
-
 class _Halt(Exception):
     """Stop sending: the reason is already recorded in the result."""
 
@@ -108,13 +81,13 @@ class Executor:
         state: StateStore,
         client: KayseClient,
         *,
-        reporter: Reporter | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.manifest = manifest
         self.plan = plan
         self.state = state
         self.client = client
-        self.reporter = reporter or SilentReporter()
+        self.progress = progress or NoProgress()
         self.result = ApplyResult()
         self.blocked: set[str] = set()  # failed, skipped or unknown: dependents must wait
         self._finished: set[str] = set()
@@ -126,7 +99,7 @@ class Executor:
         by_kind: dict[Kind, list[RecordPlan]] = {k: [] for k in KIND_ORDER}
         for rp in self.plan.records:
             by_kind[rp.kind].append(rp)
-        self.reporter.begin(len(self.plan.records))
+        self.progress.begin(len(self.plan.records))
         try:
             for kind in KIND_ORDER:
                 if kind == "campaign":
@@ -156,11 +129,11 @@ class Executor:
             else:
                 (creates if rp.action == "create" else updates).append(rp)
         if creates:
-            self.reporter.step(f"create {len(creates)} {kind}(s)", len(creates))
+            self.progress.step(f"create {len(creates)} {kind}(s)", len(creates))
             for batch in self._batches(kind, creates):
                 self._create(kind, batch)
         if updates:
-            self.reporter.step(f"update {len(updates)} {kind}(s)", len(updates))
+            self.progress.step(f"update {len(updates)} {kind}(s)", len(updates))
             for batch in self._batches(kind, updates):
                 self._update(kind, batch)
 
@@ -298,7 +271,7 @@ class Executor:
             return  # every member waits for something: nothing to send yet
         list_id = self.state.id_of(mp.list_symbol)
         name = membership_call(mp.op)
-        self.reporter.step(f"{mp.op} {len(ids)} on list {mp.list_symbol}", len(ids))
+        self.progress.step(f"{mp.op} {len(ids)} on list {mp.list_symbol}", len(ids))
         size = self.plan.batch_size
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
@@ -338,12 +311,12 @@ class Executor:
             self.blocked.add(rp.symbol)
         outcome: Outcome[ApplyAction] = Outcome(rp.kind, rp.symbol, record_id, action, message)
         self.result.outcomes.append(outcome)
-        self.reporter.done(outcome)
+        self.progress.done(outcome)
         self._progress()
 
     def _progress(self) -> None:
         trace, pacer = self.client.trace, self.client.pacer
-        self.reporter.progress(len(self._finished), trace.requests, pacer.remaining)
+        self.progress.progress(len(self._finished), trace.requests, pacer.remaining)
 
     def _halt(self, reason: str) -> NoReturn:
         self.result.stopped = reason
@@ -429,4 +402,4 @@ def _unknown_advice(manifest: Manifest, batch: Sequence[RecordPlan]) -> str:
     return resolve_unknown(first.kind, len(batch), symbols + more)
 
 
-__all__ = ["ApplyResult", "Executor", "Outcome", "Reporter", "SilentReporter"]
+__all__ = ["ApplyResult", "Executor"]

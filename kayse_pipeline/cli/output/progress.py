@@ -12,7 +12,7 @@ from typing import TextIO
 from kayse_pipeline.run.outcome import ApplyAction, Outcome
 
 
-class ProgressReporter:
+class ProgressDisplay:
     """A bar on a terminal; on a CI log a line per step and one every ``every`` seconds."""
 
     def __init__(
@@ -82,9 +82,9 @@ class ProgressReporter:
 
 
 @contextmanager
-def progress_bar(output: str) -> Iterator[ProgressReporter]:
+def progress_bar(output: str) -> Iterator[ProgressDisplay]:
     """Progress for a run; the bar is cleared however the run ends (JSON output: no bar)."""
-    progress = ProgressReporter(tty=sys.stderr.isatty() and output != "json")
+    progress = ProgressDisplay(tty=sys.stderr.isatty() and output != "json")
     try:
         yield progress
     finally:

@@ -248,10 +248,11 @@ class RowTable(RecordTable):
         record = self._inline.get(symbol)
         return record.kind if record is not None else self._rows.kind_of(symbol)
 
-    def references(self, symbol: str) -> Iterator[str]:
+    def references(self, symbol: str, *, membership: bool = True) -> Iterator[str]:
         record = self._inline.get(symbol)
         if record is not None:
-            return record.referenced_symbols()
+            return record.referenced_symbols() if membership else record.dependencies()
+        # A row's record is a contact or a case: no membership field to leave out.
         return self._rows.references(self._rows.index[symbol])
 
     def of_kind(self, kind: Kind) -> Iterator[Record]:

@@ -33,7 +33,7 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class FileProblem:
     """Something wrong with the file itself at one place.
 
     ``rest``: the problem stops the reading of the file, rather than spoiling one row.
@@ -55,7 +55,7 @@ class DataFile:
         self.columns: list[int] = [1] * len(self.names)
         self.header: list[str] = []
         self.missing: list[str] = []  # names the file does not have (known once it is read)
-        self.header_problems: list[Problem] = []
+        self.header_problems: list[FileProblem] = []
         self._handle: IO[Any] | None = None
         self._reader: Any = None
         self._width = 0
@@ -70,11 +70,11 @@ class DataFile:
         try:
             header = next(self._reader, None)
         except (csv.Error, UnicodeDecodeError) as exc:
-            self.header_problems.append(Problem(self._bad_line(exc, 1), 1, _csv_problem(exc)))
+            self.header_problems.append(FileProblem(self._bad_line(exc, 1), 1, _csv_problem(exc)))
             return
         if not header or not any(cell.strip() for cell in header):
             self.header_problems.append(
-                Problem(1, 1, "no header: the first line must name the columns")
+                FileProblem(1, 1, "no header: the first line must name the columns")
             )
             return
         self._width = len(header)
@@ -90,7 +90,9 @@ class DataFile:
             again = [n for n, cell in enumerate(header, start=1) if cell.strip() == name]
             if len(again) > 1:
                 self.header_problems.append(
-                    Problem(1, again[1], f"column '{name}' appears twice (also column {again[0]})")
+                    FileProblem(
+                        1, again[1], f"column '{name}' appears twice (also column {again[0]})"
+                    )
                 )
 
     def close(self) -> None:
@@ -98,13 +100,13 @@ class DataFile:
             self._handle.close()
             self._handle = None
 
-    def rows(self) -> Iterator[Row | Problem]:
+    def rows(self) -> Iterator[Row | FileProblem]:
         """Every row in file order, or the problem that makes a row (or the rest) unreadable."""
         if self._handle is None or self.header_problems or self.missing:
             return iter(())
         return self._jsonl() if self.format == "jsonl" else self._csv()
 
-    def _csv(self) -> Iterator[Row | Problem]:
+    def _csv(self) -> Iterator[Row | FileProblem]:
         reader, width = self._reader, self._width
         columns = [column - 1 for column in self.columns]
         while True:
@@ -114,12 +116,12 @@ class DataFile:
             except StopIteration:
                 return
             except (csv.Error, UnicodeDecodeError) as exc:
-                yield Problem(self._bad_line(exc, line), 1, _csv_problem(exc), rest=True)
+                yield FileProblem(self._bad_line(exc, line), 1, _csv_problem(exc), rest=True)
                 return  # the reader cannot find the start of the next row again
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) < width or any(cell.strip() for cell in cells[width:]):
-                yield Problem(
+                yield FileProblem(
                     line,
                     min(len(cells), width) + 1,
                     f"has {len(cells)} values, but the header names {width} columns",
@@ -140,7 +142,7 @@ class DataFile:
                     return number
         return line
 
-    def _jsonl(self) -> Iterator[Row | Problem]:
+    def _jsonl(self) -> Iterator[Row | FileProblem]:
         assert self._handle is not None
         names = self.names
         seen = [False] * len(names)
@@ -153,13 +155,13 @@ class DataFile:
             try:
                 item = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError:
-                yield Problem(line, 1, "not UTF-8 text")
+                yield FileProblem(line, 1, "not UTF-8 text")
                 continue
             except json.JSONDecodeError as exc:
-                yield Problem(line, exc.colno, f"not valid JSON: {exc.msg}")
+                yield FileProblem(line, exc.colno, f"not valid JSON: {exc.msg}")
                 continue
             if not isinstance(item, dict):
-                yield Problem(line, 1, f"must be a JSON object, not {_json_kind(item)}")
+                yield FileProblem(line, 1, f"must be a JSON object, not {_json_kind(item)}")
                 continue
             read += 1
             cells = []

@@ -6,7 +6,7 @@ import glob
 import os
 from pathlib import Path, PurePath
 
-from kayse_pipeline.manifest.diagnostics import Reporter, show
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, show
 from kayse_pipeline.manifest.yaml_io import NodePath
 
 GLOB_CHARACTERS = frozenset("*?[")
@@ -18,7 +18,7 @@ def is_glob(file: str) -> bool:
 
 
 def data_files(
-    folder: Path, display: PurePath, file: str, at: NodePath, reporter: Reporter
+    folder: Path, display: PurePath, file: str, at: NodePath, reporter: DiagnosticLog
 ) -> list[tuple[Path, str]]:
     """Each data file of a source and how messages name it, in name order.
 

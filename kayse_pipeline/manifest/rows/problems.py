@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kayse_pipeline.errors import Diagnostic
-from kayse_pipeline.manifest.diagnostics import Reporter, format_path
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, format_path
 from kayse_pipeline.manifest.rows.template import RowTemplate
 from kayse_pipeline.manifest.yaml_io import NodePath
 
@@ -13,10 +13,10 @@ from kayse_pipeline.manifest.yaml_io import NodePath
 MAX_ROW_ERRORS = 100
 
 
-class RowReporter(Reporter):
+class RowDiagnosticLog(DiagnosticLog):
     """Places the problems of one data row: at its cell, or at its template in the manifest."""
 
-    def __init__(self, main: Reporter) -> None:
+    def __init__(self, main: DiagnosticLog) -> None:
         super().__init__(main.document)
         self.diagnostics = main.diagnostics  # one set: the manifest's and its rows' problems
         self.warnings = main.warnings

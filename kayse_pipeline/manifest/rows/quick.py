@@ -15,8 +15,7 @@ from typing import Any
 from kayse_pipeline.manifest.rows.template import RowTemplate
 from kayse_pipeline.manifest.rules import DATE_FIELDS
 from kayse_pipeline.manifest.schema import REQUIRED_FIELDS, manifest_schema
-from kayse_pipeline.manifest.schema_predicates import Compiler as SchemaCompiler
-from kayse_pipeline.manifest.schema_predicates import Predicate
+from kayse_pipeline.manifest.schema_predicates import Predicate, PredicateCompiler
 from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind
 
 
@@ -24,7 +23,7 @@ from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind
 def _field_checks(kind: Kind) -> Mapping[str, Predicate]:
     """Each field of a kind: the schema's predicate for its value."""
     schema = manifest_schema()
-    compiler = SchemaCompiler(schema)
+    compiler = PredicateCompiler(schema)
     return {
         name: compiler.compile(prop) for name, prop in schema["$defs"][kind]["properties"].items()
     }

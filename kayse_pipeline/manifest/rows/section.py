@@ -19,18 +19,18 @@ from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.manifest.defaults import Draft
 from kayse_pipeline.manifest.diagnostics import (
     PERSONAL_FIELDS,
-    Reporter,
+    DiagnosticLog,
     did_you_mean,
     format_path,
     show,
 )
 from kayse_pipeline.manifest.leads import SUMMARIES, UNIQUE_FIELDS, Uniques, check_values
 from kayse_pipeline.manifest.rows.compact import RowSet, RowSource, pack
-from kayse_pipeline.manifest.rows.files import FORMATS, DataFile, Problem, Row
+from kayse_pipeline.manifest.rows.files import FORMATS, DataFile, FileProblem, Row
 from kayse_pipeline.manifest.rows.paths import data_files, is_glob
-from kayse_pipeline.manifest.rows.problems import RowReporter
+from kayse_pipeline.manifest.rows.problems import RowDiagnosticLog
 from kayse_pipeline.manifest.rows.quick import quick_check
-from kayse_pipeline.manifest.rows.template import Compiler, Render, RowTemplate
+from kayse_pipeline.manifest.rows.template import Render, RowTemplate, TemplateCompiler
 from kayse_pipeline.manifest.rules import check_record
 from kayse_pipeline.manifest.schema import SYMBOL_RE, SYMBOL_RULE, check_schema, section_checks
 from kayse_pipeline.manifest.values import ValueFormat, value_formats
@@ -42,7 +42,7 @@ ROW_KINDS: tuple[Kind, Kind] = ("contact", "case")
 
 def load_rows(
     data: Mapping[str, Any],
-    reporter: Reporter,
+    reporter: DiagnosticLog,
     *,
     folder: Path,
     display_folder: PurePath,
@@ -71,14 +71,14 @@ class _Loader:
 
     def __init__(
         self,
-        reporter: Reporter,
+        reporter: DiagnosticLog,
         defaults: Any,
         account: Account,
         drafts: Sequence[Draft],
         uniques: Uniques,
     ) -> None:
         self.reporter = reporter
-        self.rows_reporter = RowReporter(reporter)
+        self.rows_reporter = RowDiagnosticLog(reporter)
         self.account = account
         self.uniques = uniques
         self.defaults: dict[Kind, Mapping[str, Any]] = {}
@@ -105,7 +105,7 @@ class _Loader:
         written = [kind for kind in ROW_KINDS if isinstance(spec.get(kind), dict)]
         if all(spec.get(kind) is None for kind in ROW_KINDS):
             self.reporter.report(path, "needs a contact or a case template (or both)", key=True)
-        compiler = Compiler(self.reporter.report)
+        compiler = TemplateCompiler(self.reporter.report)
         templates: dict[Kind, RowTemplate] = {}
         for kind in written:
             contact = templates.get("contact")
@@ -147,7 +147,7 @@ class _Loader:
                 datafile.close()
 
     def _plan_normalising(
-        self, source: RowSource, spec: Mapping[str, Any], compiler: Compiler
+        self, source: RowSource, spec: Mapping[str, Any], compiler: TemplateCompiler
     ) -> None:
         """Which phone and email cells are rewritten normalised, and which fields at each build.
 
@@ -171,7 +171,7 @@ class _Loader:
             self.in_place[id(template)] = rewrite
             source.normalise[kind] = tuple(later)
 
-    def _no_personal_symbols(self, compiler: Compiler) -> None:
+    def _no_personal_symbols(self, compiler: TemplateCompiler) -> None:
         """Symbols are saved in the state file, which never holds a lead's personal data."""
         for name, paths in compiler.uses.items():
             personal = sorted({p[3] for p in paths if len(p) > 3 and p[3] in PERSONAL_FIELDS})
@@ -185,7 +185,7 @@ class _Loader:
                     )
 
     def _read(
-        self, source: RowSource, datafile: DataFile, compiler: Compiler, *, skip: bool
+        self, source: RowSource, datafile: DataFile, compiler: TemplateCompiler, *, skip: bool
     ) -> None:
         shown = source.files[-1]
         for problem in datafile.header_problems:
@@ -195,7 +195,7 @@ class _Loader:
             for where in compiler.uses[name]:
                 self.reporter.report(where, f"no column '{name}' in {shown}{hint}")
         for item in datafile.rows():
-            if not isinstance(item, Problem):
+            if not isinstance(item, FileProblem):
                 self._row(source, datafile, item, skip=skip)
             elif skip and not item.rest:
                 self.rows.skipped.append(Note(shown, item.line, 0, item.message))
@@ -242,7 +242,7 @@ class _Loader:
         self.rows.normalised += changed
         source.rows.append(pack(item.cells))
 
-    def _problem(self, file: str, problem: Problem) -> None:
+    def _problem(self, file: str, problem: FileProblem) -> None:
         diagnostic = Diagnostic(file, problem.line, problem.column, problem.message)
         self.rows_reporter.add(diagnostic)
 

@@ -222,7 +222,7 @@ class RowTemplate:
         return False, None, ()
 
 
-class Compiler:
+class TemplateCompiler:
     """Compiles the templates of one row source; every placeholder name gets a slot."""
 
     def __init__(self, problem: Callable[[NodePath, str], None]) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_manifest_errors import check_json
+from test_manifest_load_errors import check_json
 
 from kayse_pipeline.cli.main import cli
 from kayse_pipeline.manifest.rows import section as rows

@@ -1,18 +1,18 @@
 """Progress in a CI log: a line per step, a line every so often, a line when a wait starts.
 
-The terminal bar is exercised for real, under a pseudo-terminal, in test_rows_e2e.py.
+The terminal bar is exercised for real, under a pseudo-terminal, in test_cli_apply_rows.py.
 """
 
 from __future__ import annotations
 
 import io
 
-from kayse_pipeline.cli.output.progress import ProgressReporter
+from kayse_pipeline.cli.output.progress import ProgressDisplay
 
 
 def test_a_log_gets_periodic_lines_and_no_control_characters() -> None:
     out = io.StringIO()
-    progress = ProgressReporter(stream=out, tty=False, every=0.0)
+    progress = ProgressDisplay(stream=out, tty=False, every=0.0)
     progress.begin(20)
     progress.step("create 10 contact(s)", 10)
     progress.progress(10, 1, 499)
@@ -32,7 +32,7 @@ def test_a_log_gets_periodic_lines_and_no_control_characters() -> None:
 
 def test_a_log_is_quiet_between_periods() -> None:
     out = io.StringIO()
-    progress = ProgressReporter(stream=out, tty=False, every=3600.0)
+    progress = ProgressDisplay(stream=out, tty=False, every=3600.0)
     progress.begin(1000)
     for done in range(1000):
         progress.progress(done, done // 100, 500 - done // 100)
@@ -41,7 +41,7 @@ def test_a_log_is_quiet_between_periods() -> None:
 
 def test_a_terminal_bar_is_redrawn_in_place() -> None:
     out = io.StringIO()
-    progress = ProgressReporter(stream=out, tty=True)
+    progress = ProgressDisplay(stream=out, tty=True)
     progress.begin(4)
     progress.progress(1, 1, 3)
     progress.waiting(12.2, 13.0)
