@@ -31,3 +31,10 @@ def resolve_unknown(kind: str, count: int, symbols: str) -> str:
         f"Check in Kayse, then record each ID with `{state_command('set')} SYMBOL ID`, "
         f"or release it to be created again with `{state_command('forget')} SYMBOL`"
     )
+
+
+def update_consequence(kind: str) -> str:
+    """What the next apply does with a record that differs from the manifest."""
+    if kind == "campaign":
+        return "Kayse documents no campaign update, so apply reports it"
+    return "the next apply updates it"

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 from testing.sandbox import TEST_KEY
 
 SEED_MANIFEST = """\
@@ -95,3 +97,10 @@ def kayse(
 def actions(run: Run) -> dict[str, str]:
     """symbol -> action from a ``--output json`` document."""
     return {r["symbol"]: r["action"] for r in run.json()["records"]}
+
+
+def subcommands(group: click.Group) -> list[tuple[str, click.Command]]:
+    """A group's commands by name, loading each as ``--help`` and completion would."""
+    ctx = click.Context(group)
+    found = [(name, group.get_command(ctx, name)) for name in group.list_commands(ctx)]
+    return sorted((name, command) for name, command in found if command is not None)

@@ -9,6 +9,7 @@ import click
 import pytest
 
 from kayse_pipeline.cli.main import cli
+from testing.cli import subcommands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -16,7 +17,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def command_names(group: click.Group, prefix: str = "") -> list[str]:
     names = []
-    for name, command in sorted(group.commands.items()):
+    for name, command in subcommands(group):
         if isinstance(command, click.Group):
             names += command_names(command, f"{prefix}{name} ")
         else:

@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from kayse_pipeline.cli.main import cli
-from testing.cli import Run, kayse
+from testing.cli import Run, kayse, subcommands
 from testing.sandbox import running_sandbox
 
 KEY = "SECRET-KEY-7f3a9c"
@@ -141,7 +141,7 @@ def leaf_commands(
     group: click.Group = cli, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, ...]]:
     """Every command a user can run, as its words: ('state', 'set'), ('apply',), ..."""
-    for name, command in sorted(group.commands.items()):
+    for name, command in subcommands(group):
         if isinstance(command, click.Group):
             yield from leaf_commands(command, (*path, name))
         else:
@@ -152,7 +152,7 @@ def params(words: Sequence[str]) -> set[str]:
     command: click.Command = cli
     for word in words:
         assert isinstance(command, click.Group)
-        command = command.commands[word]
+        command = dict(subcommands(command))[word]
     return {p.name for p in command.params if p.name}
 
 

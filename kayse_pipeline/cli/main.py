@@ -1,26 +1,104 @@
-"""The command line: one group, one error wrapper, one module per command under ``commands/``."""
+"""The command line: one group, one error wrapper, one module per command, loaded when used.
+
+``kayse-pipeline --help`` imports no command: the group lists each one with the summary
+written in ``COMMANDS`` (a test checks it against the command's own docstring).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from kayse_pipeline import __version__
-from kayse_pipeline.cli.options import print_warnings
 from kayse_pipeline.cli.output import colour
 from kayse_pipeline.errors import KayseError, ManifestError
 
 
+class Entry(NamedTuple):
+    """Where a command lives, and the first paragraph of its help."""
+
+    module: str
+    summary: str
+
+
+COMMANDS: dict[str, Entry] = {
+    "apply": Entry(
+        "kayse_pipeline.cli.apply", "Create and update what MANIFEST describes; never prompts."
+    ),
+    "destroy": Entry(
+        "kayse_pipeline.cli.destroy",
+        "Delete the contacts and cases of MANIFEST's state; report lists and campaigns left "
+        "behind.",
+    ),
+    "doctor": Entry(
+        "kayse_pipeline.cli.doctor",
+        "Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply.",
+    ),
+    "import": Entry(
+        "kayse_pipeline.cli.import_",
+        "Save Kayse record ID under SYMBOL, once Kayse shows it, so that apply updates it.",
+    ),
+    "plan": Entry(
+        "kayse_pipeline.cli.plan",
+        "Show what `apply` would send for MANIFEST, in order, and how many requests.",
+    ),
+    "refresh": Entry(
+        "kayse_pipeline.cli.refresh",
+        "Find records of MANIFEST deleted or changed in Kayse, so that apply puts them back.",
+    ),
+    "sandbox": Entry(
+        "kayse_pipeline.cli.sandbox",
+        "The built-in Kayse emulator: serve it over HTTP, show or empty its records.",
+    ),
+    "state": Entry(
+        "kayse_pipeline.cli.state", "Read or correct the saved IDs of a manifest (offline)."
+    ),
+    "validate": Entry(
+        "kayse_pipeline.cli.validate",
+        "Check manifests offline: print each problem as FILE:LINE:COL: message, exit 1 if any.",
+    ),
+}
+
+
 class KayseGroup(click.Group):
-    """Turns every error into a message and an exit code; the core never prints or exits."""
+    """Loads a command's module when it runs; turns every error into a message and an exit code.
+
+    The core never prints or exits.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        command = getattr(importlib.import_module(entry.module), entry.module.rsplit(".")[-1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Every command with its summary, as click shows them, without importing any."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        # A bare command of the same help shortens it exactly as click would.
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name].summary).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ManifestError as exc:
+            from kayse_pipeline.cli.options import print_warnings
+
             # FILE:LINE:COL lines that editors and CI annotations parse.
             print_warnings(exc.warnings)
             click.echo(colour.error(str(exc)), err=True)
@@ -70,25 +148,3 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-
-
-# Registered at the end: each command module imports the core, which never imports the CLI.
-from kayse_pipeline.cli.apply import apply  # noqa: E402
-from kayse_pipeline.cli.destroy import destroy  # noqa: E402
-from kayse_pipeline.cli.doctor import doctor  # noqa: E402
-from kayse_pipeline.cli.import_ import import_  # noqa: E402
-from kayse_pipeline.cli.plan import plan  # noqa: E402
-from kayse_pipeline.cli.refresh import refresh  # noqa: E402
-from kayse_pipeline.cli.sandbox import sandbox  # noqa: E402
-from kayse_pipeline.cli.state import state  # noqa: E402
-from kayse_pipeline.cli.validate import validate  # noqa: E402
-
-cli.add_command(plan)
-cli.add_command(apply)
-cli.add_command(state)
-cli.add_command(validate)
-cli.add_command(sandbox)
-cli.add_command(import_)
-cli.add_command(refresh)
-cli.add_command(destroy)
-cli.add_command(doctor)

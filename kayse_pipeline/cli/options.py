@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,8 +19,10 @@ from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
 from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
 from kayse_pipeline.plan.targets import left_out
-from kayse_pipeline.run.apply import PlanReport, state_show
-from kayse_pipeline.run.session import Options, load
+
+if TYPE_CHECKING:  # the run stage loads only for the commands that run something
+    from kayse_pipeline.run.apply import PlanReport
+    from kayse_pipeline.run.session import Options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -201,6 +203,8 @@ def options(
     max_wait: float = DEFAULT_MAX_WAIT,
     targets: tuple[str, ...] = (),
 ) -> Options:
+    from kayse_pipeline.run.session import Options
+
     return Options(
         manifest=manifest,
         state=state,
@@ -251,6 +255,9 @@ def advice_on_interrupt(options: Options) -> Iterator[None]:
 
 def _advice_from_state(options: Options) -> str | None:
     """The advice for every record the saved state holds as unknown (after an interrupted run)."""
+    from kayse_pipeline.run.apply import state_show
+    from kayse_pipeline.run.session import load
+
     try:
         unknown = [s for s, saved in state_show(options) if saved.status == "unknown"]
         return unknown_advice(options, load(options, warn=False), unknown) if unknown else None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kayse_pipeline.advice import state_command
+from kayse_pipeline.advice import state_command, update_consequence
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer, WaitCallback
 from kayse_pipeline.bounds import is_id
@@ -300,13 +300,6 @@ def _compare(
 def drift_note(kind: Kind, fields: Iterable[str]) -> str:
     """What a drifted record's line says: the fields that differ (names only, never values)."""
     return f"changed in Kayse ({', '.join(fields)}): {update_consequence(kind)}"
-
-
-def update_consequence(kind: Kind) -> str:
-    """What the next apply does with a record that differs from the manifest."""
-    if kind == "campaign":
-        return "Kayse documents no campaign update, so apply reports it"
-    return "the next apply updates it"
 
 
 def forget_records(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from kayse_pipeline import advice
-from kayse_pipeline.advice import PROGRAM
+from kayse_pipeline.advice import PROGRAM, update_consequence
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
@@ -14,12 +15,14 @@ from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, Step
 from kayse_pipeline.plan.destroy import DestroyPlan
 from kayse_pipeline.plan.targets import LeftOut
-from kayse_pipeline.run.apply import PlanReport
-from kayse_pipeline.run.destroy import DestroyResult
-from kayse_pipeline.run.doctor import DoctorReport
-from kayse_pipeline.run.executor import ApplyResult
-from kayse_pipeline.run.refresh import Adopted, RefreshResult, update_consequence
-from kayse_pipeline.run.session import Options
+
+if TYPE_CHECKING:  # for annotations only: validate's output never loads the run stage
+    from kayse_pipeline.run.apply import PlanReport
+    from kayse_pipeline.run.destroy import DestroyResult
+    from kayse_pipeline.run.doctor import DoctorReport
+    from kayse_pipeline.run.executor import ApplyResult
+    from kayse_pipeline.run.refresh import Adopted, RefreshResult
+    from kayse_pipeline.run.session import Options
 from kayse_pipeline.state import Saved
 
 HOURLY_BUDGET = 500  # Kayse's documented requests per hour per key
