@@ -202,3 +202,61 @@ def test_an_empty_state_follows_the_target_it_is_used_with(tmp_path: Path) -> No
     with StateStore.open(path, URL) as state:
         state.save_ids("contact", [("maria", 1, "f")])
     assert json.loads(path.read_text())["target"] == URL
+
+
+def test_a_create_batch_costs_one_fsync_and_its_pending_is_on_disk_before_it_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = tmp_path / "s.json.journal"
+    synced: list[list[str]] = []  # the journal's entries at each fsync of the journal
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.path.realpath(f"/proc/self/fd/{fd}") == str(journal.resolve()):
+            lines = journal.read_text(encoding="utf-8").splitlines()[1:]
+            synced.append([json.loads(line)["op"] for line in lines])
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    store = StateStore.open(tmp_path / "s.json", "https://x.test/v1")
+    for batch in range(3):
+        store.mark_pending("contact", [(f"c{batch}", "fp")])
+        assert synced[-1][-1] == "pending"  # on disk before the create is sent
+        store.save_ids("contact", [(f"c{batch}", batch + 1, "fp")], sync=False)
+    # One fsync per batch: batch k's "saved" went to disk with batch k+1's "pending".
+    assert synced == [
+        ["pending"],
+        ["pending", "saved", "pending"],
+        ["pending", "saved", "pending", "saved", "pending"],
+    ]
+    store.close()
+    reopened = StateStore.open(tmp_path / "s.json", "https://x.test/v1", lock=False)
+    assert {s: r.id for s, r in reopened.records.items()} == {"c0": 1, "c1": 2, "c2": 3}
+
+
+def test_ids_saved_without_fsync_reach_the_journal_when_the_state_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = StateStore.open(tmp_path / "s.json", "https://x.test/v1")
+    store.mark_pending("contact", [("c0", "fp")])
+    store.save_ids("contact", [("c0", 7, "fp")], sync=False)
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.path.realpath(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", _refuse)
+    with pytest.raises(StateError, match="still holds every ID"):
+        store.close()
+    # The journal, now the only copy of the ID, was fsynced.
+    assert str((tmp_path / "s.json.journal").resolve()) in synced
+    monkeypatch.undo()
+    recovered = StateStore.open(tmp_path / "s.json", "https://x.test/v1", lock=False)
+    assert recovered.records["c0"].id == 7
+
+
+def _refuse(src: object, dst: object) -> None:
+    raise OSError(28, "No space left on device")

@@ -175,8 +175,11 @@ class Executor:
             self.state.release(rp.symbol for rp in batch)  # Ctrl-C while waiting to send
             raise
         try:
+            # Fsynced with the next batch's "pending" (or at the end): one fsync per batch.
             self.state.save_ids(
-                kind, [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)]
+                kind,
+                [(rp.symbol, i, rp.fingerprint) for rp, i in zip(batch, ids, strict=True)],
+                sync=False,
             )
         except StateError as exc:
             # The records stay unknown in the journal; these IDs are the only copy left.
