@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kayse_pipeline.cli.options import (
+    Target,
     advice_on_interrupt,
     debug_log,
     options,
@@ -31,10 +32,7 @@ from kayse_pipeline.run import apply as runner
 @click.pass_context
 def apply(
     ctx: click.Context,
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     batch_size: int,
     max_wait: float,
@@ -42,9 +40,7 @@ def apply(
     targets: tuple[str, ...],
 ) -> None:
     """Create and update what MANIFEST describes; never prompts."""
-    opts = options(
-        manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait, targets=targets
-    )
+    opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets)
     with advice_on_interrupt(opts), progress_bar(output) as progress:
         report, result = runner.apply(
             opts,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from kayse_pipeline.cli.options import (
+    Target,
     debug_log,
     options,
     run_options,
@@ -31,10 +31,7 @@ from kayse_pipeline.run import destroy as core
 @click.pass_context
 def destroy(
     ctx: click.Context,
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     batch_size: int,
     max_wait: float,
@@ -46,9 +43,7 @@ def destroy(
     Asks first on a terminal; elsewhere needs --yes. Cases go 500 per bulk_delete request
     (fewer when --batch-size says so).
     """
-    opts = options(
-        manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait, targets=targets
-    )
+    opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets)
     # bulk_delete takes up to 500 IDs: --batch-size only lowers that when given.
     explicit = ctx.get_parameter_source("batch_size") == click.core.ParameterSource.COMMANDLINE
     with progress_bar(output) as progress:

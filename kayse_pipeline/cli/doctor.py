@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli.options import debug_log, doctor_options, options
+from kayse_pipeline.cli.options import Target, debug_log, doctor_options, options
 from kayse_pipeline.cli.output import echo_json
 from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
 from kayse_pipeline.cli.output.json_doc import doctor_json
@@ -26,7 +26,7 @@ def doctor(
     output: str,
 ) -> None:
     """Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply."""
-    opts = options(manifest or Path("."), state, api_url, sandbox)
+    opts = options(Target(manifest or Path("."), state, api_url, sandbox))
     report = run_doctor(opts, with_manifest=manifest is not None, log=debug_log(ctx))
     if output == "json":
         echo_json(doctor_json(report))

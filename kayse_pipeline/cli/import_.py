@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from kayse_pipeline.bounds import MAX_ID
-from kayse_pipeline.cli.options import debug_log, options, target_options
+from kayse_pipeline.cli.options import Target, debug_log, options, target_options
 from kayse_pipeline.cli.output import show
 from kayse_pipeline.cli.output.json_doc import adopted_json
 from kayse_pipeline.cli.output.text import adopted_text
@@ -21,15 +19,12 @@ from kayse_pipeline.run import refresh as lifecycle
 @click.pass_context
 def import_(
     ctx: click.Context,
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     symbol: str,
     record_id: int,
 ) -> None:
     """Save Kayse record ID under SYMBOL, once Kayse shows it, so that apply updates it."""
-    opts = options(manifest, state, api_url, sandbox)
+    opts = options(target)
     adopted = lifecycle.adopt(opts, symbol, record_id, log=debug_log(ctx))
     show(output, as_json=lambda: adopted_json(adopted), as_text=lambda: adopted_text(adopted))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -75,6 +77,16 @@ def warn_partial(report: PlanReport) -> None:
         click.echo(colour.warning(line), err=True)
 
 
+@dataclass(frozen=True)
+class Target:
+    """MANIFEST, --state, --api-url and --sandbox: which state of which manifest, against what."""
+
+    manifest: Path
+    state: Path | None
+    api_url: str | None
+    sandbox: bool
+
+
 _STATE_OPTION = click.option(
     "--state",
     "state",
@@ -112,7 +124,20 @@ def doctor_options(func: F) -> F:
 
 
 def target_options(func: F) -> F:
-    """--state, --api-url, --sandbox, --output and --var, as every state command takes them."""
+    """MANIFEST, --state, --api-url, --sandbox, --output and --var, as every state command
+    takes them; the command gets the first four as one ``target: Target``."""
+
+    @functools.wraps(func)
+    def with_target(
+        *args: Any,
+        manifest: Path,
+        state: Path | None,
+        api_url: str | None,
+        sandbox: bool,
+        **kw: Any,
+    ) -> Any:
+        return func(*args, target=Target(manifest, state, api_url, sandbox), **kw)
+
     decorators = [
         click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False)),
         _STATE_OPTION,
@@ -127,9 +152,10 @@ def target_options(func: F) -> F:
         ),
         var_options,
     ]
+    command: Any = with_target
     for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+        command = decorator(command)
+    return cast(F, command)
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]
@@ -194,10 +220,7 @@ def target_option(func: F) -> F:
 
 
 def options(
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_wait: float = DEFAULT_MAX_WAIT,
@@ -206,10 +229,10 @@ def options(
     from kayse_pipeline.run.session import Options
 
     return Options(
-        manifest=manifest,
-        state=state,
-        api_url=api_url,
-        sandbox=sandbox,
+        manifest=target.manifest,
+        state=target.state,
+        api_url=target.api_url,
+        sandbox=target.sandbox,
         batch_size=batch_size,
         max_wait=max_wait,
         env=dict(os.environ),

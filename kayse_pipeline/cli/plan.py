@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from kayse_pipeline.cli.options import (
+    Target,
     max_reads_option,
     options,
     run_options,
@@ -36,10 +35,7 @@ from kayse_pipeline.run import refresh as lifecycle
 @click.pass_context
 def plan(
     ctx: click.Context,
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     batch_size: int,
     max_wait: float,
@@ -50,9 +46,7 @@ def plan(
     destroy: bool,
 ) -> None:
     """Show what `apply` would send for MANIFEST, in order, and how many requests."""
-    opts = options(
-        manifest, state, api_url, sandbox, batch_size=batch_size, max_wait=max_wait, targets=targets
-    )
+    opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets)
     if max_reads is not None and not refresh:
         raise UsageError("--max-reads goes with --refresh")
     if destroy and refresh:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from kayse_pipeline.cli.options import (
+    Target,
     debug_log,
     max_reads_option,
     max_wait_option,
@@ -27,16 +26,13 @@ from kayse_pipeline.run import refresh as lifecycle
 @click.pass_context
 def refresh(
     ctx: click.Context,
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     max_wait: float,
     max_reads: int | None,
 ) -> None:
     """Find records of MANIFEST deleted or changed in Kayse, so that apply puts them back."""
-    opts = options(manifest, state, api_url, sandbox, max_wait=max_wait)
+    opts = options(target, max_wait=max_wait)
     with progress_bar(output) as progress:
         result = lifecycle.refresh(
             opts, max_reads=max_reads, on_wait=progress.waiting, log=debug_log(ctx)

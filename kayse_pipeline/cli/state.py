@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from kayse_pipeline.cli.options import id_pairs, options, target_options
+from kayse_pipeline.cli.options import Target, id_pairs, options, target_options
 from kayse_pipeline.cli.output import show as show_output
 from kayse_pipeline.cli.output.json_doc import state_json
 from kayse_pipeline.cli.output.text import forgotten_text, set_text, state_text
@@ -20,11 +18,9 @@ def state() -> None:
 
 @state.command("show")
 @target_options
-def show(
-    manifest: Path, state: Path | None, api_url: str | None, sandbox: bool, output: str
-) -> None:
+def show(target: Target, output: str) -> None:
     """Symbol, kind and ID of every saved record."""
-    rows = runner.state_show(options(manifest, state, api_url, sandbox))
+    rows = runner.state_show(options(target))
     show_output(output, as_json=lambda: state_json(rows), as_text=lambda: state_text(rows))
 
 
@@ -32,16 +28,13 @@ def show(
 @target_options
 @click.argument("pairs", nargs=-1, required=True)
 def set_(
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     pairs: tuple[str, ...],
 ) -> None:
     """Record the ID a record has in Kayse: SYMBOL ID [SYMBOL ID ...]."""
     parsed = id_pairs(pairs)
-    runner.state_set(options(manifest, state, api_url, sandbox), parsed)
+    runner.state_set(options(target), parsed)
     click.echo(set_text(parsed))
 
 
@@ -52,16 +45,11 @@ def set_(
     "--unknown", "all_unknown", is_flag=True, help="Forget every record whose outcome is unknown."
 )
 def forget(
-    manifest: Path,
-    state: Path | None,
-    api_url: str | None,
-    sandbox: bool,
+    target: Target,
     output: str,
     symbols: tuple[str, ...],
     all_unknown: bool,
 ) -> None:
     """Drop SYMBOLS from the state so that the next apply creates them again."""
-    forgotten = runner.state_forget(
-        options(manifest, state, api_url, sandbox), list(symbols), all_unknown=all_unknown
-    )
+    forgotten = runner.state_forget(options(target), list(symbols), all_unknown=all_unknown)
     click.echo(forgotten_text(forgotten))
