@@ -17,6 +17,8 @@ from typing import Literal
 
 from kayse_pipeline.model import Kind
 
+DEFAULT_BATCH_SIZE = 100  # records per bulk request (and IDs per membership request)
+
 Safety = Literal["read", "idempotent", "create"]
 WriteAction = Literal["create", "update"]
 

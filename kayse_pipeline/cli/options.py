@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
 from kayse_pipeline.bounds import MAX_ID, parse_id
 from kayse_pipeline.cli.output import colour
 from kayse_pipeline.cli.output.text import target_warnings, unknown_advice, warning_line
 from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
-from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
-from kayse_pipeline.plan.targets import left_out
 
 if TYPE_CHECKING:  # the run stage loads only for the commands that run something
     from kayse_pipeline.run.apply import PlanReport
@@ -72,6 +71,8 @@ def print_warnings(warnings: Sequence[Diagnostic]) -> None:
 
 def warn_partial(report: PlanReport) -> None:
     """Say what a ``--target`` plan leaves out of the manifest, on stderr."""
+    from kayse_pipeline.plan.targets import left_out
+
     planned = (r.symbol for r in report.plan.records)
     for line in target_warnings(left_out(report.manifest, planned), report.manifest):
         click.echo(colour.warning(line), err=True)

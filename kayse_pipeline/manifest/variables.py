@@ -16,8 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv.parser import parse_stream
-
 from kayse_pipeline.errors import Diagnostic, ManifestError, UsageError
 from kayse_pipeline.manifest.env import API_KEY_VARIABLE, NAME_RE
 from kayse_pipeline.manifest.yaml_io import load_yaml
@@ -145,6 +143,8 @@ def _yaml_entries(text: str, file: str) -> tuple[list[Entry], list[Diagnostic]]:
 
 
 def _dotenv_entries(text: str, file: str) -> tuple[list[Entry], list[Diagnostic]]:
+    from dotenv.parser import parse_stream  # only a .env file needs it
+
     entries: list[Entry] = []
     problems: list[Diagnostic] = []
     for binding in parse_stream(io.StringIO(text)):

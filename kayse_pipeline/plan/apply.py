@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from kayse_pipeline.advice import UNKNOWN_NOTE, state_command
-from kayse_pipeline.api.endpoints import WriteAction, membership_call, per_request, write_call
+from kayse_pipeline.api.endpoints import (
+    DEFAULT_BATCH_SIZE,
+    WriteAction,
+    membership_call,
+    per_request,
+    write_call,
+)
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.graph import creation_order
 from kayse_pipeline.model import (
@@ -26,8 +32,6 @@ from kayse_pipeline.model import (
 )
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.state import Saved
-
-DEFAULT_BATCH_SIZE = 100
 
 PlanAction = Literal["create", "update", "no-op", "unknown"]
 MembershipOp = Literal["attach", "detach", "append", "remove"]

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kayse_pipeline.advice import UNKNOWN_NOTE
-from kayse_pipeline.api.endpoints import membership_call
+from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE, membership_call
 from kayse_pipeline.graph import creation_order
 from kayse_pipeline.model import KIND_ORDER, Kind, Manifest
-from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE, MembershipOp, Step, batches
+from kayse_pipeline.plan.apply import MembershipOp, Step, batches
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.state import StateStore
 

@@ -22,12 +22,12 @@ from kayse_pipeline.api.client import (
     Trace,
     check_api_url,
 )
+from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
 from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
 from kayse_pipeline.model import Manifest
-from kayse_pipeline.plan.apply import DEFAULT_BATCH_SIZE
 from kayse_pipeline.state import SANDBOX_TARGET, StateStore, default_state_path, normalize_target
 
 DEADLINE_ENV = "KAYSE_REQUEST_TIMEOUT"

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_json
 from kayse_pipeline.errors import Diagnostic
-from kayse_pipeline.plan.apply import Step
-from kayse_pipeline.plan.destroy import DestroyPlan
 
-if TYPE_CHECKING:  # for annotations only: validate's output never loads the run stage
+if TYPE_CHECKING:  # for annotations only: validate's output loads no later stage
+    from kayse_pipeline.plan.apply import Step
+    from kayse_pipeline.plan.destroy import DestroyPlan
     from kayse_pipeline.run.apply import PlanReport
     from kayse_pipeline.run.destroy import DestroyResult
     from kayse_pipeline.run.doctor import DoctorReport
     from kayse_pipeline.run.executor import ApplyResult
     from kayse_pipeline.run.refresh import Adopted, RefreshResult
-from kayse_pipeline.state import Saved
+    from kayse_pipeline.state import Saved
 
 
 def plan_json(report: PlanReport) -> dict[str, Any]:

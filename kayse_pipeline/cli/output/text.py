@@ -12,18 +12,18 @@ from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Kind, Manifest, Record
-from kayse_pipeline.plan.apply import Plan, Step
-from kayse_pipeline.plan.destroy import DestroyPlan
-from kayse_pipeline.plan.targets import LeftOut
 
-if TYPE_CHECKING:  # for annotations only: validate's output never loads the run stage
+if TYPE_CHECKING:  # for annotations only: validate's output loads no later stage
+    from kayse_pipeline.plan.apply import Plan, Step
+    from kayse_pipeline.plan.destroy import DestroyPlan
+    from kayse_pipeline.plan.targets import LeftOut
     from kayse_pipeline.run.apply import PlanReport
     from kayse_pipeline.run.destroy import DestroyResult
     from kayse_pipeline.run.doctor import DoctorReport
     from kayse_pipeline.run.executor import ApplyResult
     from kayse_pipeline.run.refresh import Adopted, RefreshResult
     from kayse_pipeline.run.session import Options
-from kayse_pipeline.state import Saved
+    from kayse_pipeline.state import Saved
 
 HOURLY_BUDGET = 500  # Kayse's documented requests per hour per key
 LISTED_PER_KIND = 25  # past this many records of a kind, a plan shows a count instead
