@@ -10,7 +10,7 @@ says what Kayse has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -24,7 +24,6 @@ from kayse_pipeline.api.endpoints import (
     per_request,
     write_call,
 )
-from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
@@ -35,6 +34,7 @@ from kayse_pipeline.errors import (
 )
 from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Ref
 from kayse_pipeline.plan.apply import MembershipPlan, Plan, RecordPlan
+from kayse_pipeline.run.answers import ids_from
 from kayse_pipeline.run.body import Bodies
 from kayse_pipeline.run.outcome import ApplyAction, Outcome, SendingResult
 from kayse_pipeline.run.progress import NoProgress, Progress
@@ -158,7 +158,7 @@ class Executor:
         try:
             answer = self._send(kind, "create", bodies, None)
             key = ENDPOINTS[write_call(kind, "create", len(batch))].bulk_key
-            ids = _ids_from(kind, answer, bodies, key)
+            ids = ids_from(kind, answer, bodies, key)
             self._check_new(kind, ids)
         except ApiError as exc:
             self.state.release(rp.symbol for rp in batch)  # Kayse refused: nothing was made
@@ -338,44 +338,6 @@ class Executor:
                 self._outcome(rp, "skipped", rp.id, "not reached: the run stopped")
         order = {rp.symbol: n for n, rp in enumerate(self.plan.records)}
         self.result.outcomes.sort(key=lambda o: order.get(o.symbol, len(order)))
-
-
-def _ids_from(
-    kind: Kind, answer: Any, bodies: Sequence[Mapping[str, Any]], key: str | None
-) -> list[int]:
-    """The IDs Kayse returned, in request order; an answer we cannot map is an unknown outcome.
-
-    ``key`` is the bulk call's key of the records in its answer; None for a single create.
-    """
-    count = len(bodies)
-    items: Any
-    if count == 1 and isinstance(answer, dict) and "id" in answer:
-        items = [answer]
-    elif key is not None and isinstance(answer, dict) and isinstance(answer.get(key), list):
-        items = answer[key]
-    else:
-        items = None
-    ok = isinstance(items, list) and len(items) == count
-    ids: list[int] = []
-    if ok and items is not None:
-        for item, body in zip(items, bodies, strict=True):
-            record_id = item.get("id") if isinstance(item, dict) else None
-            echoed = item.get("external_source_id") if isinstance(item, dict) else None
-            if not is_id(record_id) or (
-                echoed is not None and echoed != body.get("external_source_id", echoed)
-            ):
-                ok = False
-                break
-            ids.append(record_id)
-    if ok and len(set(ids)) != len(ids):
-        raise OutcomeUnknownError(
-            f"Kayse accepted a {kind} create but gave one ID to more than one record"
-        )
-    if not ok:
-        raise OutcomeUnknownError(
-            f"Kayse accepted a {kind} create but its answer does not say which ID each record got"
-        )
-    return ids
 
 
 def _endpoint_advice(exc: ApiError, *, by_id: bool) -> str:
