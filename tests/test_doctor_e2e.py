@@ -165,6 +165,7 @@ def test_an_html_server_is_not_kayse(tmp_path: Path) -> None:
         run = doctor(tmp_path, server.url.removesuffix("/v1"))
         assert run.code == 1
         assert dict(server.methods) == {"GET": 1}
+    assert verdicts(run)["key"] == "warning"  # a web page says nothing of the key
     url = check(run, "url")
     assert url["verdict"] == "failed"
     assert url["saw"] == [

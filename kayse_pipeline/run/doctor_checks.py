@@ -201,7 +201,7 @@ def key_check(answers: Sequence[Answer], *, key_given: bool, sandbox: bool) -> C
                 "give the key Read and Write (and Delete for destroy) in Company Settings > "
                 "API Keys, or use a key that has them",
             )
-    accepted = [a for a in answers if a.success]
+    accepted = [a for a in answers if a.success and a.is_json]  # a web page proves nothing
     if accepted and found.verdict == "ok" and key_given:
         found.note("ok", f"accepted for {listed(sorted({a.call for a in accepted}))}")
     if not accepted and found.verdict == "ok":
