@@ -11,7 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kayse_pipeline.manifest.schema import REQUIRED_FIELDS, manifest_schema
+from kayse_pipeline.manifest.schema import (
+    MANIFEST_ONLY_FIELDS,
+    REQUIRED_FIELDS,
+    manifest_schema,
+)
 from kayse_pipeline.model import MEMBERSHIP_FIELDS, Kind, Manifest
 from kayse_pipeline.run.doctor_checks import Check, Finding, clean, listed
 
@@ -106,7 +110,7 @@ class Usage:
 
 
 def _schema_fields(kind: Kind) -> set[str]:
-    defs = manifest_schema()["$defs"][kind]["properties"]
+    defs = set(manifest_schema()["$defs"][kind]["properties"]) - MANIFEST_ONLY_FIELDS
     return {name for name in defs if not (kind == "list" and name in MEMBERSHIP_FIELDS)} | (
         {"include_ids"} if kind == "list" else set()
     )
