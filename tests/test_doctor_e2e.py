@@ -246,6 +246,25 @@ def test_existing_records_are_confirmed_by_reads_within_five_requests(tmp_path: 
     ]
 
 
+def test_many_existing_ids_stay_within_five_requests_and_one_line(tmp_path: Path) -> None:
+    ids = ", ".join(str(i) for i in range(1, 9))
+    manifest = write(
+        tmp_path,
+        SEED_MANIFEST.replace("    include_ids: [garcia_auto]\n", f"    include_ids: [{ids}]\n"),
+    )
+    with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
+        run = doctor(tmp_path, sb.url, manifest)
+        assert sent(sb) == {"GET": 5}
+    assert run.code == 1  # none of them exists in an empty sandbox
+    saw = check(run, "existing")["saw"]
+    assert saw[0] == (
+        "5 existing case(s) not read (doctor sends at most 5 requests): 4, 5, 6, 7, 8"
+    )
+    assert saw[1:4] == [
+        f"case {i} (named by lists.q2_pi.include_ids) does not exist (HTTP 404)" for i in (1, 2, 3)
+    ]
+
+
 def test_a_small_budget_is_weighed_against_the_plan(tmp_path: Path) -> None:
     manifest = write(tmp_path, SEED_MANIFEST)
     with running_sandbox(tmp_path, rate_limit="8/3600") as sb:

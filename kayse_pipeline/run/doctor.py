@@ -246,16 +246,20 @@ def _existing_check(wanted: _Wanted, probe: _Probe) -> Check:
     found = Finding("existing", "records the manifest names in Kayse")
     for kind, ids in (("cases", wanted.cases), ("clients", wanted.contacts)):
         noun = kind[:-1] if kind == "cases" else "contact"
+        unread = [str(i) for i in ids if (kind, i) not in probe.by_id]
+        if unread:  # one line, however many: a recipe may name thousands
+            found.note(
+                "warning",
+                f"{len(unread)} existing {noun}(s) not read (doctor sends at most "
+                f"{MAX_REQUESTS} requests): {listed(unread)}",
+                "look them up in Kayse before the first apply",
+            )
         for record_id, where in ids.items():
             answer = probe.by_id.get((kind, record_id))
             named = f"{noun} {record_id} (named by {listed(where, 3)})"
             if answer is None:
-                found.note(
-                    "warning",
-                    f"{named}: not read (doctor sends at most {MAX_REQUESTS} requests)",
-                    "look it up in Kayse before the first apply",
-                )
-            elif answer.success:
+                continue
+            if answer.success:
                 found.note("ok", f"{named} exists")
             elif answer.status == 404:
                 found.note(
