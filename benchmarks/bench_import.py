@@ -75,6 +75,23 @@ campaigns:
 """
 
 
+AREA_CODES = (512, 214, 713, 210, 915, 254, 972, 806, 469, 956)
+PHONE_FORMATS = ("({a}) {x}-{n}", "{a}.{x}.{n}", "+1 {a} {x} {n}", "+1{a}{x}{n}", "{a}-{x}-{n}")
+
+
+def phone(i: int) -> str:
+    """A distinct, valid US number per lead, written the ways intake forms write them."""
+    area = AREA_CODES[i % len(AREA_CODES)]
+    exchange, line = 200 + (i // len(AREA_CODES)) // 10_000, (i // len(AREA_CODES)) % 10_000
+    fmt = PHONE_FORMATS[i % len(PHONE_FORMATS)]
+    return fmt.format(a=area, x=exchange, n=f"{line:04d}")
+
+
+def email(i: int) -> str:
+    """A distinct address per lead; every third domain written in capitals."""
+    return f"lead{i}@{'EXAMPLE.COM' if i % 3 == 0 else 'example.com'}"
+
+
 def write_import(folder: Path, n: int) -> Path:
     """A CSV of ``n`` fake leads and the manifest that imports them; returns the manifest."""
     with (folder / "leads.csv").open("w", encoding="utf-8") as out:
@@ -82,7 +99,7 @@ def write_import(folder: Path, n: int) -> Path:
         for i in range(n):
             incident = INCIDENTS[i % len(INCIDENTS)]
             out.write(
-                f"IN-{i:06d},First{i},Last{i},lead{i}@example.com,+1555{i % 10_000_000:07d},"
+                f"IN-{i:06d},First{i},Last{i},{email(i)},{phone(i)},"
                 f'Austin,TX,1980-01-31,"{incident}",2026-06-01\n'
             )
     manifest = folder / "leads.yaml"

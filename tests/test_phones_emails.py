@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from email_validator import EmailNotValidError, validate_email
 
 from kayse_pipeline.cli.main import cli
 from kayse_pipeline.manifest.load import load_manifest
+from kayse_pipeline.manifest.values import check_email
 
 LETTERS = "not a phone number: it has letters (write a vanity number with its digits)"
 NOT_VALID = (
@@ -265,3 +267,29 @@ def test_phone_region_is_an_iso_code_phonenumbers_knows(
     write(tmp_path, region, [("+15125550101", "")])
     code, stderr = validate(tmp_path, monkeypatch)
     assert (code, stderr) == (1, [f"m.yaml:2:25: {error}"])
+
+
+def _library(address: str) -> str | None:
+    """What email-validator alone makes of an address: its normalised form, or None."""
+    try:
+        return str(validate_email(address.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError:
+        return None
+
+
+EDGE_EMAILS = [
+    *(written for written, _ in ACCEPTED_EMAILS + REFUSED_EMAILS),
+    "a.@example.com", ".a@example.com", "a..b@example.com", "a@example", "a@-x.com",
+    "a@x-.com", "a@xn--80ak6aa92e.com", "a@ab--cd.com", "a@x.test", "a@localhost",
+    "a@123.com", "a@x.123", "a@[192.0.2.1]", "A+B@EXAMPLE.COM", "a!#$%&'*+/=?^_`{|}~-@x.org",
+    "a@x..org", "a@.x.org", "a@x.org.", "a b@x.org", "a@x_y.org", "a@" + "x" * 63 + ".org",
+    "a@" + "x" * 64 + ".org", "x" * 64 + "@x.org", "x" * 65 + "@x.org",
+    "a@" + ".".join(["x" * 60] * 4) + ".org", "a@" + ".".join(["x" * 61] * 4) + ".org",
+    "é@x.org", "a@exämple.org", "a@EXAMPLE.ORG", '"a"@x.org', "a@x.invalid", "a@x.onion",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("address", EDGE_EMAILS)
+def test_the_fast_path_for_emails_agrees_with_email_validator(address: str) -> None:
+    checked = check_email(address)
+    assert (checked.value if checked.error is None else None) == _library(address)

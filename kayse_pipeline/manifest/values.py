@@ -84,11 +84,13 @@ def check_phone(text: str, region: str) -> Checked:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         return Checked(text, _parse_problem(exc.error_type))
-    reason = phonenumbers.is_possible_number_with_reason(number)
-    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
-        return Checked(text, _possible_problem(reason))
+    valid = _is_valid(number, region)
+    if not valid:  # a valid number is a possible one
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+            return Checked(text, _possible_problem(reason))
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if not phonenumbers.is_valid_number(number):
+    if not valid:
         return Checked(
             e164,
             warning="possible, but not a valid number (a fictional 555 number, or an "
@@ -104,15 +106,53 @@ def check_phone(text: str, region: str) -> Checked:
     return Checked(e164)
 
 
+def _is_valid(number: Any, region: str) -> bool:
+    """``phonenumbers.is_valid_number``, asking the account's region first.
+
+    A number valid for its region is valid; only the others need the search through every
+    region of their country code (25 share +1), which costs most of the check.
+    """
+    phonenumbers = _phonenumbers()
+    own = number.country_code == phonenumbers.country_code_for_region(region)
+    if own and phonenumbers.is_valid_number_for_region(number, region):
+        return True
+    return bool(phonenumbers.is_valid_number(number))
+
+
 def check_email(text: str) -> Checked:
     """An email address, trimmed and with its domain lowercased when accepted."""
+    address = text.strip()
+    local, at, domain = address.rpartition("@")
+    if at and len(address) <= _MAX_ADDRESS and address.isascii() and _DOT_ATOM.match(local):
+        # An ASCII dot-atom before the @ is what email-validator accepts as it is; the
+        # domain, which most leads share, is checked by it once.
+        checked = _email_domain(domain)
+        if checked is not None and len(local) <= _MAX_LOCAL:
+            return Checked(f"{local}@{checked}")
     validate, invalid = _email_validator()
     try:
-        result = validate(text.strip(), check_deliverability=False)
+        result = validate(address, check_deliverability=False)
     except invalid as exc:
         return Checked(text, f"not a valid email address: {_email_reason(str(exc))}")
     value: str = result.normalized
     return Checked(value)
+
+
+# RFC 5322 atext, as email-validator reads an unquoted ASCII local part; its length bounds.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+_MAX_LOCAL, _MAX_ADDRESS = 64, 254
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str | None:
+    """A domain as email-validator normalises it, or None when it refuses it."""
+    validate, invalid = _email_validator()
+    try:
+        result = validate(f"postmaster@{domain}", check_deliverability=False)
+    except invalid:
+        return None  # the whole address is checked again, for the message
+    normalized: str = result.domain
+    return normalized
 
 
 def _parse_problem(error_type: int) -> str:
