@@ -9,7 +9,8 @@ message and exits 1. Messages never carry the API key or a lead's personal data.
      ├── ConfigError            missing key, bad URL, bad environment
      ├── StateError             unreadable, corrupt or foreign state file
      │    ├── StateLockedError  another run holds the state's lock
-     │    └── TargetMismatchError  state belongs to another API
+     │    ├── TargetMismatchError  state belongs to another API
+     │    └── ManifestMismatchError  state belongs to another manifest
      ├── ApiError               Kayse answered with an error status
      │    └── AuthError         401: the key is missing, wrong or disabled
      ├── TransportError         Kayse could not be reached, or the answer was not Kayse's
@@ -69,6 +70,10 @@ class StateLockedError(StateError):
 
 class TargetMismatchError(StateError):
     """The state file belongs to another API than the one asked for."""
+
+
+class ManifestMismatchError(StateError):
+    """The state file belongs to another manifest than the one given."""
 
 
 class ApiError(KayseError):

@@ -16,46 +16,41 @@ was never resolved (the process died, or the answer was lost) makes its records
 ``unknown``: no later run creates them again until a person says what Kayse has
 (``state set`` or ``state forget``).
 
-A lock (``STATE.lock``, ``flock``) keeps two runs off one state. The operating
-system drops the lock of a killed process, so a stale lock never blocks; the
-lock file names the run that held it, for the message.
+A lock (``STATE.lock``, state_lock.py) keeps two runs off one state. Every file of a
+state is opened without following symbolic links, and only when it is a regular file
+(safe_files.py). A state names the manifest it belongs to, by its path relative to the
+state file's folder, and refuses another one unless told so.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import errno
-import fcntl
 import json
 import os
 import secrets
-import socket
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from kayse_pipeline.bounds import is_id, loads_json
-from kayse_pipeline.errors import StateError, StateLockedError, TargetMismatchError
+from kayse_pipeline.errors import ManifestMismatchError, StateError, TargetMismatchError
 from kayse_pipeline.model import KIND_ORDER, Kind
+from kayse_pipeline.safe_files import (
+    RefusedFile,
+    check_path,
+    create_new,
+    open_regular,
+    read_bounded,
+)
+from kayse_pipeline.state_format import Saved, Status, checked_entry, render_state
+from kayse_pipeline.state_lock import LockHolder, StateLock, lock_holder
 
 FORMAT = "kayse-pipeline-state"
 VERSION = 1
 SANDBOX_TARGET = "sandbox"
 
-Status = Literal["ok", "unknown"]
+MAX_STATE_BYTES = 1 << 30  # a state of a million records is about 130 MB
 MembershipField = Literal["include_ids", "client_ids"]
-
-
-@dataclass(frozen=True, slots=True)
-class Saved:
-    """What the state knows of a symbol: kind, ID (None while unknown) and fingerprint."""
-
-    kind: Kind
-    id: int | None
-    fingerprint: str
-    status: Status = "ok"
 
 
 def normalize_target(url: str) -> str:
@@ -75,6 +70,22 @@ def default_state_path(manifest: Path, *, sandbox: bool) -> Path:
     return manifest.with_name(manifest.stem + suffix)
 
 
+def manifest_ref(manifest: Path, state: Path) -> str:
+    """How a state names its manifest: the path from the state file's folder, with ``/``.
+
+    Relative, so that a checkout in another folder (CI) finds the same name; a manifest
+    renamed or moved is another manifest until the user says otherwise.
+    """
+    target, folder = manifest.resolve(), state.resolve().parent
+    try:
+        return Path(os.path.relpath(target, folder)).as_posix()
+    except ValueError:  # another drive on Windows
+        return target.as_posix()
+
+
+__all__ = ["LockHolder", "Saved", "StateStore", "Status", "lock_holder"]
+
+
 class StateStore:
     """The loaded state of one manifest, with its journal and lock."""
 
@@ -82,27 +93,49 @@ class StateStore:
         self.path = path
         self.target = target
         self.salt = salt
+        self.manifest: str | None = None  # manifest_ref of the manifest it belongs to
         self.records: dict[str, Saved] = {}
         # list symbol -> field -> IDs that Kayse has as members through this recipe
         self.memberships: dict[str, dict[str, set[int]]] = {}
         self._journal: IO[str] | None = None
         self._write_failed = False
         self._unsynced = False  # the journal holds entries written but not yet fsynced
-        self._lock: IO[str] | None = None
+        self._lock: StateLock | None = None
+        self._follow_target = False
+        self._rebound = False  # bound to its manifest by this run: saved on close
         self.recovered_journal = False
         self.stale_lock: str | None = None
 
     # -- opening and closing ---------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, target: str, *, lock: bool = True) -> StateStore:
-        """Load the state (file plus any journal left by a stopped run), checking its target."""
-        target = normalize_target(target)
-        store = cls(path, target, salt=secrets.token_hex(8))
+    def open(
+        cls,
+        path: Path,
+        target: str,
+        *,
+        lock: bool = True,
+        manifest: Path | None = None,
+        other_manifest: bool = False,
+        follow_target: bool = False,
+    ) -> StateStore:
+        """Load the state (file plus any journal left by a stopped run), checking what it is for.
+
+        ``manifest``: the manifest it is used with; a state saved for another one is refused
+        unless ``other_manifest``, and then belongs to this one from its next save.
+        ``follow_target``: take the saved state's target instead of checking it against
+        ``target`` (offline commands, which send nothing).
+        """
+        store = cls(path, normalize_target(target), salt=secrets.token_hex(8))
+        store._follow_target = follow_target
+        store._check_files()
         if lock:
-            store._acquire_lock()
+            store._lock = StateLock(path)
+            stale = store._lock.acquire()
+            store.stale_lock = str(stale) if stale is not None else None
         try:
             store._load()
+            store._bind(manifest, other_manifest)
             if lock and store.recovered_journal:
                 # Fold a dead run's journal in now: its last line may be torn, and appending
                 # after a torn line would damage the entry written next.
@@ -115,7 +148,7 @@ class StateStore:
     def close(self) -> None:
         """Compact the journal into the state file and drop the lock."""
         try:
-            if self._journal is not None or self._journal_path.exists():
+            if self._journal is not None or self._journal_path.exists() or self._rebound:
                 self.save()
         finally:
             self._release_lock()
@@ -136,65 +169,59 @@ class StateStore:
     def _journal_path(self) -> Path:
         return self.path.with_name(self.path.name + ".journal")
 
-    @property
-    def _lock_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".lock")
-
-    def _acquire_lock(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = open(self._lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held until close
-        except OSError as exc:
-            raise StateError(f"cannot lock {self.path}: {exc.strerror}") from exc
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise StateLockedError(
-                    f"{self.path} is in use by another kayse-pipeline run ({holder}); "
-                    "wait for it to finish (a killed run releases the lock by itself)"
+    def _check_files(self) -> None:
+        """Refuse a state path (or journal) that is a link, a folder, a device or a FIFO."""
+        for path in (self.path, self._journal_path):
+            try:
+                check_path(path)
+            except RefusedFile as exc:
+                raise StateError(
+                    f"{path} {exc.reason}; give --state the path of a state file"
                 ) from exc
-            raise StateError(f"cannot lock {self.path}: {exc.strerror}") from exc
-        handle.seek(0)
-        previous = handle.read().strip()
-        if previous:
-            self.stale_lock = previous  # the run that held it died without releasing the file
-        handle.seek(0)
-        handle.truncate()
-        started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()}, started {started}")
-        handle.flush()
-        self._lock = handle
 
     def _release_lock(self) -> None:
-        if self._lock is None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _bind(self, manifest: Path | None, other_manifest: bool) -> None:
+        """Refuse a state of another manifest (a state that holds nothing binds nothing)."""
+        if manifest is None:
             return
-        with contextlib.suppress(OSError):
-            self._lock.seek(0)
-            self._lock.truncate()
-            self._lock.flush()
-        with contextlib.suppress(OSError):
-            self._lock_path.unlink()
-        self._lock.close()
-        self._lock = None
+        mine = manifest_ref(manifest, self.path)
+        holds_ids = bool(self.records) or bool(self.memberships)
+        if self.manifest not in (None, mine) and holds_ids and not other_manifest:
+            raise ManifestMismatchError(
+                f"{self.path} belongs to the manifest {self.manifest}, not {mine}; "
+                f"give {mine} a state of its own with --state, or, if {mine} is "
+                f"{self.manifest} renamed or moved, add --allow-other-manifest once"
+            )
+        self._rebound = self.manifest != mine and self.path.exists() and self._lock is not None
+        self.manifest = mine
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _read(self, path: Path) -> str | None:
+        try:
+            data = read_bounded(path, MAX_STATE_BYTES)
+            return None if data is None else data.decode("utf-8")
+        except RefusedFile as exc:
+            raise StateError(f"{path} {exc.reason}; give --state the path of a state file") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateError(f"cannot read {path}: {exc}") from exc
+
     def _load(self) -> None:
-        if self.path.exists():
-            self._load_file()
-        if self._journal_path.exists():
-            self._replay_journal()
+        text = self._read(self.path)
+        if text is not None:
+            self._load_file(text)
+        journal = self._read(self._journal_path)
+        if journal is not None:
+            self._replay_journal(journal)
             self.recovered_journal = True
 
-    def _load_file(self) -> None:
+    def _load_file(self, text: str) -> None:
         try:
-            doc = loads_json(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StateError(f"cannot read state file {self.path}: {exc}") from exc
+            doc = loads_json(text)
         except json.JSONDecodeError as exc:
             raise StateError(
                 f"{self.path}:{exc.lineno}:{exc.colno}: state file is not valid JSON ({exc.msg}); "
@@ -207,26 +234,43 @@ class StateStore:
                 f"{self.path} has state format version {doc.get('version')!r}; "
                 f"this kayse-pipeline reads version {VERSION}"
             )
-        saved_target = doc.get("target")
         # A state that holds nothing (a first run that reached no record) binds no target.
         holds_ids = bool(doc.get("records")) or bool(doc.get("memberships"))
-        if saved_target != self.target and holds_ids:
-            raise TargetMismatchError(
-                f"{self.path} belongs to {saved_target}, not {self.target}; "
-                "use --state to keep one state file per target"
-            )
+        if holds_ids:
+            self._check_target(self.path, doc.get("target"))
         salt = doc.get("salt")
         records = doc.get("records")
         memberships = doc.get("memberships", {})
+        manifest = doc.get("manifest")
         if not isinstance(salt, str) or not isinstance(records, dict):
             raise StateError(f"{self.path}: state file is damaged (salt or records missing)")
         if not isinstance(memberships, dict):
             raise StateError(f"{self.path}: state file is damaged (memberships)")
-        self.salt = salt
+        if manifest is not None and not isinstance(manifest, str):
+            raise StateError(f"{self.path}: state file is damaged (manifest)")
+        self.salt, self.manifest = salt, manifest
         for symbol, entry in records.items():
             self.records[symbol] = self._parse_record(symbol, entry)
         for list_symbol, fields in memberships.items():
             self.memberships[list_symbol] = self._parse_membership(list_symbol, fields)
+
+    def _check_target(self, where: Path, saved: Any) -> None:
+        """Refuse a state of another target, saying which option selects the right one."""
+        if saved == self.target:
+            return
+        if self._follow_target and isinstance(saved, str):
+            self.target = saved
+            return
+        if saved == SANDBOX_TARGET:
+            fix = "add --sandbox to use it"
+        elif self.target == SANDBOX_TARGET:
+            fix = f"drop --sandbox and give --api-url {saved} to use it"
+        else:
+            fix = f"give --api-url {saved} to use it"
+        raise TargetMismatchError(
+            f"{where} belongs to {saved}, not {self.target}; {fix}, "
+            f"or --state another file to keep a state for {self.target}"
+        )
 
     def _parse_record(self, symbol: str, entry: Any) -> Saved:
         ok = (
@@ -255,11 +299,8 @@ class StateStore:
             parsed[name] = set(ids)
         return parsed
 
-    def _replay_journal(self) -> None:
-        try:
-            lines = self._journal_path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StateError(f"cannot read {self._journal_path}: {exc}") from exc
+    def _replay_journal(self, text: str) -> None:
+        lines = text.splitlines()
         for number, line in enumerate(lines, start=1):
             try:
                 entry = loads_json(line)
@@ -275,14 +316,11 @@ class StateStore:
             if number == 1:
                 if entry.get("format") != FORMAT or not isinstance(entry.get("salt"), str):
                     raise damaged
-                if entry.get("target") != self.target:
-                    raise TargetMismatchError(
-                        f"{self._journal_path} belongs to {entry.get('target')}, not {self.target}"
-                    )
+                self._check_target(self._journal_path, entry.get("target"))
                 self.salt = entry["salt"]
                 continue
             try:
-                self._apply(_checked(entry))
+                self._apply(checked_entry(entry))
             except (KeyError, TypeError, ValueError) as exc:
                 raise damaged from exc
 
@@ -308,8 +346,6 @@ class StateStore:
                 del fields[entry["field"]]
             if not fields:
                 del self.memberships[entry["list"]]
-        else:
-            raise StateError(f"{self._journal_path}: unknown journal entry {op!r}")
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -343,15 +379,19 @@ class StateStore:
         except OSError as exc:
             self._write_failed = True
             raise StateError(
-                f"cannot write {self._journal_path}: {exc.strerror}; "
+                f"cannot write {self._journal_path}: {exc.strerror or exc}; "
                 "nothing more will be sent until the state can be saved"
             ) from exc
         self._apply(entry)
 
     def _open_journal(self) -> IO[str]:
-        fresh = not self._journal_path.exists()
-        self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
-        if fresh:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        try:
+            fd = open_regular(self._journal_path, flags)
+        except RefusedFile as exc:
+            raise OSError(f"{self._journal_path.name} {exc.reason}") from exc
+        self._journal = os.fdopen(fd, "a", encoding="utf-8")
+        if os.fstat(fd).st_size == 0:
             header = {"target": self.target, "salt": self.salt, "format": FORMAT}
             self._journal.write(json.dumps(header) + "\n")
             # The new file's name must survive a power cut, not only its content.
@@ -406,19 +446,16 @@ class StateStore:
     def render(self) -> str:
         """The state file's text: stable order, one record a line, so that diffs stay small."""
         head = {"format": FORMAT, "version": VERSION, "target": self.target, "salt": self.salt}
-        lines = ["{"]
-        lines += [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in head.items()]
-        lines += _section("records", list(_record_lines(self.records)), last=False)
-        lines += _section("memberships", list(_membership_lines(self.memberships)), last=True)
-        lines.append("}")
-        return "\n".join(line for line in lines if line) + "\n"
+        if self.manifest is not None:
+            head["manifest"] = self.manifest
+        return render_state(head, self.records, self.memberships)
 
     def save(self) -> None:
         """Write the whole state atomically, then drop the journal it absorbed."""
         text = self.render()
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as handle:
+            with os.fdopen(_create(tmp), "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -430,7 +467,7 @@ class StateStore:
             with contextlib.suppress(OSError):
                 self.sync()  # the journal is now the only copy of the run's IDs
             raise StateError(
-                f"cannot save {self.path}: {exc.strerror}; the journal "
+                f"cannot save {self.path}: {exc.strerror or exc}; the journal "
                 f"{self._journal_path.name} still holds every ID, run again once it can be written"
             ) from exc
         except BaseException:  # Ctrl-C: the file and the journal are as they were
@@ -448,51 +485,11 @@ class StateStore:
         _fsync_dir(self.path.parent)
 
 
-def _checked(entry: dict[str, Any]) -> dict[str, Any]:
-    """A journal entry whose fields have the types ``_apply`` relies on (else ValueError)."""
-    op = entry["op"]
-    ok = True
-    if op in ("pending", "saved"):
-        width = 2 if op == "pending" else 3
-        ok = entry["kind"] in KIND_ORDER and all(
-            isinstance(item, list) and len(item) == width and isinstance(item[0], str)
-            for item in entry["items"]
-        )
-        if op == "saved":
-            ok = ok and all(type(item[1]) is int for item in entry["items"])
-    elif op == "released":
-        ok = all(isinstance(symbol, str) for symbol in entry["symbols"])
-    elif op == "members":
-        ok = isinstance(entry["list"], str) and entry["field"] in ("include_ids", "client_ids")
-        ok = ok and all(type(i) is int for i in [*entry.get("add", ()), *entry.get("remove", ())])
-    if not ok:
-        raise ValueError(op)
-    return entry
-
-
-def _section(name: str, entries: list[str], *, last: bool) -> list[str]:
-    comma = "" if last else ","
-    if not entries:
-        return [f'  "{name}": {{}}{comma}']
-    return [f'  "{name}": {{', ",\n".join(entries), f"  }}{comma}"]
-
-
-def _record_lines(records: Mapping[str, Saved]) -> Iterator[str]:
-    for symbol in sorted(records):
-        saved = records[symbol]
-        entry: dict[str, Any] = {"kind": saved.kind}
-        if saved.status == "ok":
-            entry["id"] = saved.id
-        else:
-            entry["status"] = saved.status
-        entry["fingerprint"] = saved.fingerprint
-        yield f"    {json.dumps(symbol)}: {json.dumps(entry)}"
-
-
-def _membership_lines(memberships: Mapping[str, Mapping[str, set[int]]]) -> Iterator[str]:
-    for list_symbol in sorted(memberships):
-        fields = {name: sorted(ids) for name, ids in sorted(memberships[list_symbol].items())}
-        yield f"    {json.dumps(list_symbol)}: {json.dumps(fields)}"
+def _create(path: Path) -> int:
+    try:
+        return create_new(path)
+    except RefusedFile as exc:
+        raise OSError(f"{path.name} {exc.reason}") from exc
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -202,7 +202,7 @@ def test_state_of_another_target_is_refused(tmp_path: Path, server: SandboxProce
     assert run.code == 1
     assert run.stderr.strip() == (
         f"error: seed.sandbox.state.json belongs to sandbox, not {server.url}; "
-        "use --state to keep one state file per target"
+        f"add --sandbox to use it, or --state another file to keep a state for {server.url}"
     )
     assert server.stats()["requests"] == 0
 

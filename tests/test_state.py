@@ -14,6 +14,7 @@ import pytest
 
 from kayse_pipeline.errors import StateError, StateLockedError, TargetMismatchError
 from kayse_pipeline.state import StateStore, default_state_path, normalize_target
+from testing.disk import fsync_filling
 
 URL = "https://public-api.kayse.ai/v1"
 
@@ -39,7 +40,7 @@ def test_saves_ids_and_compacts_on_close(tmp_path: Path) -> None:
         state.record_members("q2", "include_ids", add=[200, 201])
         assert (tmp_path / "m.state.json.journal").exists()
     assert not (tmp_path / "m.state.json.journal").exists()
-    assert not (tmp_path / "m.state.json.lock").exists()
+    assert not (tmp_path / "m.state.json.pid").exists()  # the lock file stays
     doc = json.loads(path.read_text())
     assert doc["records"] == {"maria": {"kind": "contact", "id": 50, "fingerprint": "f1"}}
     assert doc["memberships"] == {"q2": {"include_ids": [200, 201]}}
@@ -137,7 +138,7 @@ def test_state_of_another_target_is_refused(tmp_path: Path) -> None:
         state.save_ids("contact", [("maria", 1, "f")])
     with pytest.raises(TargetMismatchError, match=f"belongs to sandbox, not {URL}"):
         StateStore.open(path, URL)
-    assert not (tmp_path / "s.json.lock").exists()
+    assert not (tmp_path / "s.json.pid").exists()  # the lock file stays
 
 
 def _hold_lock(path: str, ready: multiprocessing.synchronize.Event) -> None:
@@ -168,12 +169,14 @@ def test_second_run_is_refused_and_a_killed_run_frees_the_lock(tmp_path: Path) -
     state.close()
 
 
-def test_full_disk_while_saving_is_a_clear_error(tmp_path: Path) -> None:
-    if not Path("/dev/full").exists() or sys.platform != "linux":
-        pytest.skip("needs /dev/full")
+def test_full_disk_while_saving_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if sys.platform != "linux":
+        pytest.skip("finds a descriptor's file in /proc")
     path = tmp_path / "s.json"
     state = StateStore.open(path, URL)
-    (tmp_path / "s.json.journal").symlink_to("/dev/full")
+    monkeypatch.setattr(os, "fsync", fsync_filling("s.json.journal"))
     with pytest.raises(
         StateError, match=r"cannot write .*s\.json\.journal: No space left on device"
     ):

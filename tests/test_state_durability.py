@@ -11,6 +11,7 @@ import pytest
 
 from kayse_pipeline.errors import StateError
 from kayse_pipeline.state import StateStore
+from testing.disk import fsync_filling
 
 URL = "http://127.0.0.1:8750/v1"
 needs_dev_full = pytest.mark.skipif(
@@ -89,7 +90,9 @@ def test_after_a_failed_write_nothing_more_is_appended(tmp_path: Path) -> None:
 
 
 @needs_dev_full
-def test_a_full_disk_while_saving_keeps_the_file_and_the_journal(tmp_path: Path) -> None:
+def test_a_full_disk_while_saving_keeps_the_file_and_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "s.json"
     with StateStore.open(path, URL) as state:
         state.save_ids("contact", [("amy", 1, "f1")])
@@ -97,16 +100,17 @@ def test_a_full_disk_while_saving_keeps_the_file_and_the_journal(tmp_path: Path)
     state = StateStore.open(path, URL)
     state.save_ids("contact", [("bo", 2, "f2")])
     tmp = tmp_path / f".s.json.{os.getpid()}.tmp"
-    tmp.symlink_to("/dev/full")
-    with pytest.raises(StateError) as err:
-        state.close()
+    with monkeypatch.context() as disk:
+        disk.setattr(os, "fsync", fsync_filling(tmp.name))
+        with pytest.raises(StateError) as err:
+            state.close()
     assert str(err.value) == (
         f"cannot save {path}: No space left on device; the journal s.json.journal still holds "
         "every ID, run again once it can be written"
     )
     assert path.read_text() == before  # nothing half-written
     assert not tmp.exists() and not tmp.is_symlink()
-    assert not (tmp_path / "s.json.lock").exists()
+    assert not (tmp_path / "s.json.pid").exists()  # the lock file stays
     again = StateStore.open(path, URL)
     assert {s: r.id for s, r in again.records.items()} == {"amy": 1, "bo": 2}
     again.close()

@@ -220,26 +220,33 @@ def test_a_damaged_or_hand_edited_state_is_refused_untouched(
             assert run.stderr == message
     assert state.read_text() == damaged
     assert server.stats()["requests"] == before
-    assert sorted(p.name for p in tmp_path.glob("seed.state.json*")) == ["seed.state.json"]
+    assert sorted(p.name for p in tmp_path.glob("seed.state.json*")) == [
+        "seed.state.json",
+        "seed.state.json.lock",  # kept: a lock file removed on release lets two runs hold it
+    ]
 
 
 @needs_dev_full
 def test_a_full_disk_while_saving_loses_no_id(tmp_path: Path, server: SandboxProcess) -> None:
     seed(tmp_path)
 
-    def full_disk_for_the_state_file() -> None:
-        # Runs in the child just before exec: the pid is the one the CLI will have.
-        os.symlink("/dev/full", tmp_path / f".seed.state.json.{os.getpid()}.tmp")
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
     env |= {"KAYSE_API_URL": server.url, "KAYSE_API_KEY": TEST_KEY}
-    done = subprocess.run(
-        [sys.executable, "-m", "kayse_pipeline", "apply", "seed.yaml"],
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    done = subprocess.run(  # the disk is full for the state file's temporary copy
+        [
+            sys.executable,
+            "-m",
+            "testing.disk",
+            ".seed.state.json.*.tmp",
+            "--",
+            "apply",
+            "seed.yaml",
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
         text=True,
-        preexec_fn=full_disk_for_the_state_file,
         check=False,
         timeout=60,
     )
@@ -250,8 +257,7 @@ def test_a_full_disk_while_saving_loses_no_id(tmp_path: Path, server: SandboxPro
     )
     assert not (tmp_path / "seed.state.json").exists()  # nothing half-written
     assert (tmp_path / "seed.state.json.journal").exists()
-    for link in tmp_path.glob(".seed.state.json.*.tmp"):
-        link.unlink()  # the disk has room again
+    assert not list(tmp_path.glob(".seed.state.json.*.tmp"))
     sent = server.stats()["requests"]
     run = kayse(["apply", "seed.yaml", "--output", "json"], cwd=tmp_path, url=server.url)
     assert run.code == 0, run.stderr
@@ -327,7 +333,10 @@ def test_ctrl_c_mid_run_exits_130_and_leaves_the_create_in_flight_unknown(tmp_pa
         )
         state = StateStore.open(tmp_path / "seed.state.json", slow.url, lock=False)
         assert state.unknown() == ["maria"]
-        assert sorted(p.name for p in tmp_path.glob("seed.state.json*")) == ["seed.state.json"]
+        assert sorted(p.name for p in tmp_path.glob("seed.state.json*")) == [
+            "seed.state.json",
+            "seed.state.json.lock",  # kept: a lock file removed on release lets two runs hold it
+        ]
         slow.set_faults("off")
         (contact,) = slow.dump()["clients"]  # Kayse made it before the answer came
         resolved = kayse(

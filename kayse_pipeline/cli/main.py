@@ -79,7 +79,7 @@ class KayseGroup(click.Group):
             return None
         command = getattr(importlib.import_module(entry.module), entry.module.rsplit(".")[-1])
         assert isinstance(command, click.Command)
-        return command
+        return accept_debug(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Every command with its summary, as click shows them, without importing any."""
@@ -130,6 +130,29 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Put leads into Kayse from a declarative manifest: contacts, cases, lists, campaigns."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def _debug_on(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["debug"] = True
+
+
+def accept_debug(command: click.Command) -> click.Command:
+    """``command`` and its subcommands with ``--debug`` too: users type ``apply --debug``."""
+    if not any(p.name == "debug" for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--debug"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_debug_on,
+                help="Show tracebacks and a redacted trace of requests.",
+            )
+        )
+    for sub in getattr(command, "commands", {}).values():
+        accept_debug(sub)
+    return command
 
 
 def main() -> None:

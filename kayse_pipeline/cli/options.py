@@ -26,6 +26,12 @@ if TYPE_CHECKING:  # the run stage loads only for the commands that run somethin
     from kayse_pipeline.run.session import Options
 
 F = TypeVar("F", bound=Callable[..., Any])
+_OTHER_MANIFEST = "kayse_pipeline.other_manifest"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    ctx.meta[_OTHER_MANIFEST] = bool(value)
+
 
 _VARS, _VAR_FILES = "kayse_pipeline.vars", "kayse_pipeline.var_files"
 
@@ -152,6 +158,14 @@ def target_options(func: F) -> F:
             help="json: one JSON document on stdout.",
         ),
         var_options,
+        click.option(
+            "--allow-other-manifest",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember,
+            help="Use a state saved for another manifest (renamed or moved); it then "
+            "belongs to this one.",
+        ),
     ]
     command: Any = with_target
     for decorator in reversed(decorators):
@@ -229,6 +243,7 @@ def options(
 ) -> Options:
     from kayse_pipeline.run.session import Options
 
+    ctx = click.get_current_context(silent=True)
     return Options(
         manifest=target.manifest,
         state=target.state,
@@ -240,6 +255,7 @@ def options(
         targets=frozenset(targets) if targets else None,
         given=given(),
         warn=print_warnings,
+        other_manifest=bool(ctx and ctx.meta.get(_OTHER_MANIFEST)),
     )
 
 

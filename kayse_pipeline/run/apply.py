@@ -14,7 +14,7 @@ from kayse_pipeline.plan.apply import Plan, fingerprint, make_plan
 from kayse_pipeline.run.executor import ApplyResult, Executor
 from kayse_pipeline.run.progress import Progress
 from kayse_pipeline.run.session import Options, session
-from kayse_pipeline.state import Saved, StateStore
+from kayse_pipeline.state import Saved
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,13 @@ def apply(
 
 def state_show(options: Options) -> list[tuple[str, Saved]]:
     """Every saved record, by symbol."""
-    state = StateStore.open(options.state_path, options.target, lock=False)
+    state = options.open_state(lock=False, offline=True)
     return sorted(state.records.items())
 
 
 def state_set(options: Options, pairs: list[tuple[str, int]]) -> None:
     """Record IDs that a person found in Kayse (offline; the symbols must be in the manifest)."""
-    with session(options) as run:
+    with session(options, offline=True) as run:
         manifest, state = run.manifest, run.state
         items: dict[Kind, list[tuple[str, int, str]]] = {}
         for symbol, record_id in pairs:
@@ -84,7 +84,7 @@ def state_set(options: Options, pairs: list[tuple[str, int]]) -> None:
 
 def state_forget(options: Options, symbols: list[str], *, all_unknown: bool = False) -> list[str]:
     """Drop symbols from the state so the next apply creates them (offline)."""
-    with StateStore.open(options.state_path, options.target) as state:
+    with options.open_state(offline=True) as state:
         chosen = list(symbols) + (state.unknown() if all_unknown else [])
         missing = [s for s in chosen if state.get(s) is None]
         if missing:

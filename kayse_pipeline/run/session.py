@@ -48,6 +48,7 @@ class Options:
     given: Given = field(default_factory=Given)  # --var and --var-file, ahead of env
     # Told the manifest's warnings (and unused --var values) once it is read.
     warn: Callable[[Sequence[Diagnostic]], None] | None = field(default=None, compare=False)
+    other_manifest: bool = False  # --allow-other-manifest: the state now belongs to this one
 
     @property
     def target(self) -> str:
@@ -61,6 +62,36 @@ class Options:
     @property
     def state_path(self) -> Path:
         return self.state or default_state_path(self.manifest, sandbox=self.sandbox)
+
+    @property
+    def sandbox_dir(self) -> Path:
+        """The in-process sandbox's folder: $KAYSE_SANDBOX_DIR, else beside the state file.
+
+        Beside the state, not in the working directory, so that a run from another folder
+        meets the same records as the state remembers.
+        """
+        from kayse_pipeline.sandbox.core import DEFAULT_DIR, DIR_ENV
+
+        chosen = self.env.get(DIR_ENV)  # the run's env, not os.environ
+        if chosen:
+            return Path(chosen).expanduser()
+        # The state's folder: the manifest's, unless --state puts the state elsewhere.
+        return (self.state or self.manifest).parent / DEFAULT_DIR
+
+    def open_state(self, *, lock: bool = True, offline: bool = False) -> StateStore:
+        """The state of this manifest and target; ``offline`` commands take the saved target.
+
+        An offline command (``state show|set|forget``) sends nothing, so it needs no
+        ``--api-url``: it checks the target only when ``--api-url`` or ``--sandbox`` says one.
+        """
+        return StateStore.open(
+            self.state_path,
+            self.target,
+            lock=lock,
+            manifest=self.manifest,
+            other_manifest=self.other_manifest,
+            follow_target=offline and not (self.sandbox or self.api_url),
+        )
 
 
 def load(options: Options, *, warn: bool = True) -> Manifest:
@@ -93,11 +124,9 @@ def open_client(
     if options.sandbox:
         # The emulator loads only when asked for.
         from kayse_pipeline.sandbox import SandboxTransport, open_sandbox
-        from kayse_pipeline.sandbox.core import DEFAULT_DIR, DIR_ENV
 
         account = manifest.account if manifest is not None else None
-        folder = Path(options.env.get(DIR_ENV) or DEFAULT_DIR)  # the run's env, not os.environ
-        core = closing.enter_context(open_sandbox(folder, account=account))
+        core = closing.enter_context(open_sandbox(options.sandbox_dir, account=account))
         transport = SandboxTransport(core)
         base_url, key = "http://sandbox.invalid/v1", None
     else:
@@ -160,12 +189,16 @@ def session(
     options: Options,
     *,
     lock: bool = True,
+    offline: bool = False,
     on_wait: WaitCallback | None = None,
     log: Callable[[str], None] | None = None,
 ) -> Iterator[Session]:
-    """Load the manifest, open its state (locked unless ``lock`` is false), then the run."""
+    """Load the manifest, open its state (locked unless ``lock`` is false), then the run.
+
+    ``offline``: a command that sends nothing takes the state's own target (Options.open_state).
+    """
     manifest = load(options)
-    state = StateStore.open(options.state_path, options.target, lock=lock)
+    state = options.open_state(lock=lock, offline=offline)
     with ExitStack() as closing:
         if lock:
             closing.enter_context(state)  # compacts the journal and drops the lock at the end

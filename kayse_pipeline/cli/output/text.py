@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -232,22 +233,22 @@ def forgotten_text(symbols: Sequence[str]) -> str:
 
 
 def state_command(options: Options, verb: str) -> str:
-    """``kayse-pipeline state VERB MANIFEST`` with the options that select the same state."""
+    """``kayse-pipeline state VERB MANIFEST`` with the options that find the same state file.
+
+    State commands are offline: they need no ``--api-url``, only the state file's place.
+    """
     flags: list[str] = []
     if options.state is not None:
         flags += ["--state", str(options.state)]
-    if options.sandbox:
-        flags.append("--sandbox")
-    elif options.api_url:
-        flags += ["--api-url", options.api_url]
+    elif options.sandbox:
+        flags.append("--sandbox")  # the sandbox's state file has a name of its own
     return advice.state_command(verb, str(options.manifest), flags)
 
 
 def unknown_advice(options: Options, manifest: Manifest, symbols: Sequence[str]) -> str:
     """Every unknown record, how to find it in Kayse, and the commands that resolve it."""
-    where = (
-        f"the sandbox (`{PROGRAM} sandbox dump` shows its records)" if options.sandbox else "Kayse"
-    )
+    dump = shlex.join([PROGRAM, "sandbox", "dump", "--dir", str(options.sandbox_dir)])
+    where = f"the sandbox (`{dump}` shows its records)" if options.sandbox else "Kayse"
     lines = [
         f"{len(symbols)} record(s) may or may not have been created in Kayse; no apply "
         "creates them again until you say which:"
