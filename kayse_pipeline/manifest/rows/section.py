@@ -36,6 +36,7 @@ from kayse_pipeline.manifest.schema import SYMBOL_RE, SYMBOL_RULE, check_schema,
 from kayse_pipeline.manifest.values import ValueFormat, value_formats
 from kayse_pipeline.manifest.yaml_io import NodePath
 from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind, Note
+from kayse_pipeline.safe_files import RefusedFile
 
 ROW_KINDS: tuple[Kind, Kind] = ("contact", "case")
 
@@ -125,6 +126,7 @@ class _Loader:
         if not isinstance(file, str):
             return  # the schema reported it
         skip = spec.get("on_bad_row") == "skip"
+        allow_outside = spec.get("allow_outside_folder") is True
         for full, file_shown in data_files(folder, display, file, (*path, "file"), self.reporter):
             fmt = FORMATS.get(PurePath(full).suffix.lower())
             if fmt is None:
@@ -133,12 +135,13 @@ class _Loader:
                     message = f"matches {show(file_shown)}, not a .csv, .jsonl or .ndjson file"
                 self.reporter.report((*path, "file"), message)
                 continue
-            datafile = DataFile(full, fmt, list(compiler.slot_of))
+            datafile = DataFile(
+                full, fmt, list(compiler.slot_of), folder=folder, allow_outside=allow_outside
+            )
             try:
                 datafile.open()
-            except OSError as exc:
-                reason = (exc.strerror or type(exc).__name__).lower()
-                self.reporter.report((*path, "file"), f"cannot read {show(file_shown)}: {reason}")
+            except (OSError, RefusedFile) as exc:
+                self.reporter.report((*path, "file"), _unreadable(file_shown, exc))
                 continue
             source.start_file(file_shown)
             try:
@@ -393,6 +396,18 @@ class _Loader:
                 self.rows_reporter.begin(file, line, columns, template)
                 self.rows_reporter.report(label, message)
         self.rows_reporter.finish()
+
+
+def _unreadable(file: str, exc: OSError | RefusedFile) -> str:
+    """Why a data file cannot be read, and for one outside the folder what to do about it."""
+    if isinstance(exc, OSError):
+        return f"cannot read {show(file)}: {(exc.strerror or type(exc).__name__).lower()}"
+    message = f"cannot read {show(file)}: it {exc.reason}"
+    if exc.reason.startswith("is outside"):
+        message += (
+            "; move it into that folder, or set allow_outside_folder: true on this row source"
+        )
+    return message
 
 
 def _own_contact(contact: RowTemplate) -> Render:
