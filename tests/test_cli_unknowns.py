@@ -152,9 +152,10 @@ def test_unknown_advice_names_the_sandbox_options(tmp_path: Path) -> None:
     plan = kayse(["plan", "seed.yaml", "--sandbox"], cwd=tmp_path, key=None)
     assert plan.code == 0, plan.stderr
     assert "  ? contact maria: outcome of an earlier create is unknown" in plan.stdout
-    assert "Look each one up in the sandbox (`kayse-pipeline sandbox dump` shows its records)" in (
-        plan.stderr
-    )
+    assert (
+        "Look each one up in the sandbox "
+        "(`kayse-pipeline sandbox dump --dir .kayse-sandbox` shows its records)"
+    ) in plan.stderr
     assert "  kayse-pipeline state set seed.yaml --sandbox SYMBOL ID [SYMBOL ID ...]" in (
         plan.stderr
     )
