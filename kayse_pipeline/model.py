@@ -62,7 +62,8 @@ class Record:
     """One desired Kayse record, after interpolation and defaults, with references unresolved.
 
     ``fields`` holds every API field that is not a reference field; ``refs`` holds the
-    reference fields (``case_list_id`` as a one-element tuple).
+    reference fields (``case_list_id`` as a one-element tuple). ``hidden`` names the fields
+    whose value a data row filled from a column of personal data: never shown in a message.
     """
 
     kind: Kind
@@ -70,6 +71,7 @@ class Record:
     fields: Mapping[str, JSON]
     refs: Mapping[str, tuple[Ref, ...]]
     position: Position
+    hidden: frozenset[str] = frozenset()
 
     def referenced_symbols(self) -> Iterator[str]:
         """Every symbol this record points at, membership included."""

@@ -15,6 +15,7 @@ from test_manifest_load_errors import check_json
 
 from kayse_pipeline.cli.main import cli
 from kayse_pipeline.manifest.rows import section as rows
+from kayse_pipeline.manifest.rows.problems import HIDDEN
 
 HEAD = """\
 version: 1
@@ -55,13 +56,13 @@ CASES: list[tuple[str, str, Files, list[str]]] = [
         "impossible-date",
         HEAD,
         {"leads.csv": GOOD + "2,Ben,Carter,2026-02-30,no\n"},
-        ["leads.csv:3:4: cases.case_2.created_date: '2026-02-30' is not a calendar date"],
+        [f"leads.csv:3:4: cases.case_2.created_date: {HIDDEN} is not a calendar date"],
     ),
     (
         "date-format",
         HEAD,
         {"leads.csv": COLUMNS + "1,Ana,Lopez,06/01/2026,no\n"},
-        ["leads.csv:2:4: cases.case_1.created_date: must be a date YYYY-MM-DD, not '06/01/2026'"],
+        [f"leads.csv:2:4: cases.case_1.created_date: must be a date YYYY-MM-DD, not {HIDDEN}"],
     ),
     (
         "required-cell-empty",
@@ -113,8 +114,8 @@ CASES: list[tuple[str, str, Files, list[str]]] = [
         },
         [
             "leads.csv:3:3: contacts.lead_2.last_name: required field is empty",
-            "leads.csv:4:4: cases.case_3.created_date: must be a date YYYY-MM-DD, not '06/01/2026'",
-            "leads.csv:5:4: cases.case_4.created_date: '2026-02-30' is not a calendar date",
+            f"leads.csv:4:4: cases.case_3.created_date: must be a date YYYY-MM-DD, not {HIDDEN}",
+            f"leads.csv:5:4: cases.case_4.created_date: {HIDDEN} is not a calendar date",
             "leads.csv:6:5: cases.case_5.is_obo: must be true or false, not 'maybe'",
             "leads.csv:7:6: cases.case_6.status: 'closed' is not a case status of the account"
             " (account.case_statuses: new_lead)",
@@ -331,7 +332,7 @@ CASES: list[tuple[str, str, Files, list[str]]] = [
         HEAD,
         {"leads.csv": COLUMNS + "".join(f"{i},A,B,2026-99-01,no\n" for i in range(105))},
         [
-            f"leads.csv:{i + 2}:4: cases.case_{i}.created_date: '2026-99-01' is not a calendar date"
+            f"leads.csv:{i + 2}:4: cases.case_{i}.created_date: {HIDDEN} is not a calendar date"
             for i in range(100)
         ]
         + [

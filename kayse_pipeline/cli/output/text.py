@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kayse_pipeline import advice
@@ -12,7 +12,8 @@ from kayse_pipeline.advice import PROGRAM, update_consequence
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.errors import Diagnostic
-from kayse_pipeline.model import Kind, Manifest, Record
+from kayse_pipeline.model import Manifest
+from kayse_pipeline.naming import record_name
 
 if TYPE_CHECKING:  # for annotations only: validate's output loads no later stage
     from kayse_pipeline.plan.apply import Plan, Step
@@ -33,13 +34,6 @@ PLAN_MARK = {"create": "+", "update": "~", "no-op": " ", "unknown": "?"}
 DESTROY_MARK = {"delete": "-", "left-behind": "!", "unknown": "?"}
 REFRESH_ORDER = ("in-sync", "drifted", "gone", "unconfirmed", "unreadable", "skipped", "unknown")
 DESTROY_ORDER = ("deleted", "gone", "left-behind", "failed", "skipped", "unknown")
-# Fields that find a record in Kayse; never a contact's or a case's name (a person's name).
-CLUES: Mapping[Kind, tuple[str, ...]] = {
-    "contact": ("external_source_id",),
-    "case": ("external_source_id", "case_number"),
-    "list": ("external_source_id", "name"),
-    "campaign": ("name",),
-}
 
 
 def budget_time(requests: int) -> str:
@@ -75,7 +69,7 @@ def plan_text(report: PlanReport) -> str:
             continue
         id_part = f" (id {rp.id})" if rp.id is not None else ""
         note = f": {rp.note}" if rp.note else ""
-        lines.append(f"  {PLAN_MARK[rp.action]} {rp.kind} {rp.symbol}{id_part}{note}")
+        lines.append(f"  {PLAN_MARK[rp.action]} {record_name(rp.kind, rp.symbol)}{id_part}{note}")
     for kind, count in shown.items():
         if count > LISTED_PER_KIND:
             lines.append(f"  … and {count - LISTED_PER_KIND} more {kind}(s)")
@@ -83,8 +77,8 @@ def plan_text(report: PlanReport) -> str:
         lines.append(f"  ~ list {mp.list_symbol}: {mp.op} {len(mp.members)}")
     for symbol, saved in plan.orphans:
         lines.append(
-            f"  ! {saved.kind} {symbol} (id {saved.id}) is in the state but not in the manifest: "
-            "left alone"
+            f"  ! {record_name(saved.kind, symbol)} (id {saved.id}) is in the state but not "
+            "in the manifest: left alone"
         )
     if not plan.has_changes:
         lines.append("  Nothing to do: Kayse already matches the manifest.")
@@ -123,7 +117,7 @@ def apply_text(report: PlanReport, result: ApplyResult) -> str:
     lines += [f"  {change}" for change in result.membership_changes[:50]]
     problems = [o for o in result.outcomes if o.message and o.action != "unchanged"]
     for o in problems[:50]:
-        lines.append(f"{o.action}: {o.kind} {o.symbol}: {o.message}")
+        lines.append(f"{o.action}: {record_name(o.kind, o.symbol)}: {o.message}")
     if len(problems) > 50:
         lines.append(f"… and {len(problems) - 50} more records that are not in place")
     lines += [f"failed: {m}" for m in result.membership_failures]
@@ -157,7 +151,7 @@ def refresh_text(result: RefreshResult) -> str:
     for f in result.outcomes:
         note = f": {f.message}" if f.message else ""
         id_part = f" (id {f.id})" if f.id is not None else ""
-        lines.append(f"  {f.action:11} {f.kind} {f.symbol}{id_part}{note}")
+        lines.append(f"  {f.action:11} {record_name(f.kind, f.symbol)}{id_part}{note}")
     if result.stopped:
         lines.append(f"stopped: {result.stopped}")
     counts = result.counts()
@@ -174,7 +168,7 @@ def destroy_plan_text(plan: DestroyPlan) -> str:
     for d in plan.records:
         id_part = f" (id {d.id})" if d.id is not None else ""
         note = f": {d.note}" if d.note else ""
-        lines.append(f"  {DESTROY_MARK[d.action]} {d.kind} {d.symbol}{id_part}{note}")
+        lines.append(f"  {DESTROY_MARK[d.action]} {record_name(d.kind, d.symbol)}{id_part}{note}")
     if not plan.records:
         lines.append("  Nothing to destroy: the state holds none of these records.")
     elif not plan.has_changes:
@@ -198,7 +192,7 @@ def destroy_text(result: DestroyResult) -> str:
         lines.append(f"  {o.kind:8} {o.symbol:32} {id_part:>10}  {o.action}")
     lines += [f"  {change}" for change in result.membership_changes[:50]]
     problems = [o for o in result.outcomes if o.action in ("failed", "skipped", "unknown")]
-    lines += [f"{o.action}: {o.kind} {o.symbol}: {o.message}" for o in problems[:50]]
+    lines += [f"{o.action}: {record_name(o.kind, o.symbol)}: {o.message}" for o in problems[:50]]
     lines += [f"failed: {m}" for m in result.membership_failures]
     if result.stopped:
         lines.append(f"stopped: {result.stopped}")
@@ -255,8 +249,7 @@ def unknown_advice(options: Options, manifest: Manifest, symbols: Sequence[str])
     ]
     for symbol in symbols:
         record = manifest.records.get(symbol)
-        kind = record.kind if record is not None else "symbol"
-        lines.append(f"  {kind} {symbol}{_clue(record)}")
+        lines.append(f"  {record_name(record.kind if record else 'symbol', symbol, record)}")
     forget = state_command(options, "forget")
     lines += [
         f"Look each one up in {where}. If it is there, record its ID:",
@@ -266,17 +259,6 @@ def unknown_advice(options: Options, manifest: Manifest, symbols: Sequence[str])
         f"  (once none of them is there: {forget} --unknown)",
     ]
     return "\n".join(lines)
-
-
-def _clue(record: Record | None) -> str:
-    """What identifies the record in Kayse without any personal data: an external ID or name."""
-    if record is None:
-        return ""
-    for key in CLUES[record.kind]:
-        value = record.fields.get(key)
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            return f" ({key} {value})"
-    return ""
 
 
 def plan_advice(options: Options, report: PlanReport) -> str | None:

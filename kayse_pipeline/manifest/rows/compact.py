@@ -77,6 +77,10 @@ class RowSource:
         """``FILE:LINE`` of a row."""
         return f"{self.file_of(index)}:{self.lines[index]}"
 
+    # the fields of each kind that a personal column fills, and those columns' slots
+    hidden: dict[Kind, frozenset[str]] = field(default_factory=dict)
+    personal_slots: tuple[int, ...] = ()
+
     def cells(self, index: int) -> list[Any]:
         """A row's values, as ``pack`` kept them."""
         text = self.rows[index]
@@ -189,6 +193,7 @@ class RowSet:
             fields=MappingProxyType(fields),
             refs=MappingProxyType(refs),
             position=Position(source.file_of(index), source.lines[index], 1),
+            hidden=source.hidden.get(kind, frozenset()),
         )
 
     def references(self, code: int) -> Iterator[str]:

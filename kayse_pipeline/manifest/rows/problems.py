@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from kayse_pipeline.errors import Diagnostic
-from kayse_pipeline.manifest.diagnostics import DiagnosticLog, format_path
+from kayse_pipeline.manifest.diagnostics import PERSONAL_FIELDS, DiagnosticLog, format_path, show
 from kayse_pipeline.manifest.rows.template import RowTemplate
+from kayse_pipeline.manifest.rules import DATE_FIELDS
 from kayse_pipeline.manifest.yaml_io import NodePath
 
 # Past this many problems in one data file the rest are counted, not listed.
 MAX_ROW_ERRORS = 100
+HIDDEN = "a value from a personal column (not shown)"
+
+
+def redact(message: str, personal: Sequence[Any]) -> str:
+    """``message`` without any of a row's personal values, however a check quoted them.
+
+    Whatever a check says about a field that a personal column fills (a birth date in a
+    case's date, an email in an external ID) names the place, never the value.
+    """
+    texts = {str(v).strip() for v in personal if isinstance(v, str | int | float)}
+    for text in sorted((t for t in texts if len(t) > 1), key=len, reverse=True):
+        for quoted in (show(text), repr(text)):
+            message = message.replace(quoted, HIDDEN)
+        message = re.sub(rf"(?<!\w){re.escape(text)}(?!\w)", HIDDEN, message)
+    return message
 
 
 class RowDiagnosticLog(DiagnosticLog):
@@ -28,12 +46,21 @@ class RowDiagnosticLog(DiagnosticLog):
         self.line = 0
         self.columns: Sequence[int] = ()
         self.template: RowTemplate | None = None
+        self.personal: Sequence[Any] = ()
         self._shown: dict[str, int] = {}
         self._hidden: dict[str, tuple[int, Diagnostic]] = {}
 
-    def begin(self, file: str, line: int, columns: Sequence[int], template: RowTemplate) -> None:
-        """Report what follows for one record of one row."""
+    def begin(
+        self,
+        file: str,
+        line: int,
+        columns: Sequence[int],
+        template: RowTemplate,
+        personal: Sequence[Any] = (),
+    ) -> None:
+        """Report what follows for one record of one row, whose personal columns hold these."""
         self.file, self.line, self.columns, self.template = file, line, columns, template
+        self.personal = personal
         self._failed.clear()
 
     def report(
@@ -47,7 +74,7 @@ class RowDiagnosticLog(DiagnosticLog):
         written, slot, node = template.slot_at(label[2:])
         if slot is not None:
             path = format_path(label)
-            self.at_cell(slot, f"{path}: {message}", path=path)
+            self.at_cell(slot, f"{path}: {redact(message, self.personal)}", path=path)
         elif written:  # a constant of the template: the same for every row, reported once
             where = (*template.path, *node)
             super().report((*template.path, *label[2:]), message, at=where, key=key)
@@ -129,3 +156,22 @@ class RowDiagnosticLog(DiagnosticLog):
                 f"fix the {MAX_ROW_ERRORS} above and validate again"
             )
             self.diagnostics.add(Diagnostic(file, first.line, first.column, message))
+
+
+# Column names that say personal data even where no personal field uses them.
+_PERSONAL_WORDS = ("name", "mail", "phone", "mobile", "birth", "dob", "address", "street", "zip")
+
+
+def personal_columns(uses: Mapping[str, Sequence[NodePath]]) -> list[str]:
+    """The columns that hold a lead's personal data: their values are never shown.
+
+    A column is personal when a template puts it in a personal field or a date field (a
+    birth date, an accident date), or when its name says so (``email``, ``dob``, ...).
+    """
+    found = []
+    for name, paths in uses.items():
+        fields = [(str(p[2]), p[3]) for p in paths if len(p) > 3]
+        used = any(f in PERSONAL_FIELDS or f in DATE_FIELDS.get(k, ()) for k, f in fields)
+        if used or any(word in name.lower() for word in _PERSONAL_WORDS):
+            found.append(name)
+    return found

@@ -28,7 +28,7 @@ from kayse_pipeline.manifest.leads import SUMMARIES, UNIQUE_FIELDS, Uniques, che
 from kayse_pipeline.manifest.rows.compact import RowSet, RowSource, pack
 from kayse_pipeline.manifest.rows.files import FORMATS, DataFile, FileProblem, Row
 from kayse_pipeline.manifest.rows.paths import data_files, is_glob
-from kayse_pipeline.manifest.rows.problems import RowDiagnosticLog
+from kayse_pipeline.manifest.rows.problems import RowDiagnosticLog, personal_columns
 from kayse_pipeline.manifest.rows.quick import quick_check
 from kayse_pipeline.manifest.rows.template import Render, RowTemplate, TemplateCompiler
 from kayse_pipeline.manifest.rules import check_record
@@ -122,6 +122,17 @@ class _Loader:
         )
         source.region = self.account.phone_region
         self._plan_normalising(source, spec, compiler)
+        personal = personal_columns(compiler.uses)
+        source.personal_slots = tuple(compiler.slot_of[column] for column in personal)
+        source.hidden = {
+            kind: frozenset(
+                str(path[3])
+                for column in personal
+                for path in compiler.uses[column]
+                if len(path) > 3 and path[2] == kind
+            )
+            for kind in written
+        }
         self.rows.add_source(source)
         if not isinstance(file, str):
             return  # the schema reported it
@@ -261,7 +272,8 @@ class _Loader:
         how many of its values were normalised."""
         kind, section, cells = template.kind, template.section, row.cells
         report = self.rows_reporter
-        report.begin(source.files[-1], row.line, columns, template)
+        personal = [cells[slot] for slot in source.personal_slots]
+        report.begin(source.files[-1], row.line, columns, template, personal)
         symbol: str = template.symbol(cells)
         symbol_slot = template.slots[("symbol",)]
         if not SYMBOL_RE.match(symbol):
