@@ -32,9 +32,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from kayse_pipeline.bounds import is_id, loads_json
+from kayse_pipeline.bounds import loads_json
 from kayse_pipeline.errors import ManifestMismatchError, StateError, TargetMismatchError
-from kayse_pipeline.model import KIND_ORDER, Kind
+from kayse_pipeline.model import Kind
 from kayse_pipeline.safe_files import (
     RefusedFile,
     check_path,
@@ -42,7 +42,18 @@ from kayse_pipeline.safe_files import (
     open_regular,
     read_bounded,
 )
-from kayse_pipeline.state_format import Saved, Status, checked_entry, render_state
+from kayse_pipeline.state_format import (
+    Saved,
+    Status,
+    checked_entry,
+    default_state_path,
+    fold,
+    manifest_ref,
+    normalize_target,
+    parse_membership,
+    parse_record,
+    render_state,
+)
 from kayse_pipeline.state_lock import LockHolder, StateLock, lock_holder
 
 FORMAT = "kayse-pipeline-state"
@@ -53,37 +64,16 @@ MAX_STATE_BYTES = 1 << 30  # a state of a million records is about 130 MB
 MembershipField = Literal["include_ids", "client_ids"]
 
 
-def normalize_target(url: str) -> str:
-    """The form of an API URL that states compare: no trailing slash, lower-case scheme and host."""
-    if url == SANDBOX_TARGET:
-        return url
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url.rstrip("/")
-    host, slash, path = rest.partition("/")
-    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
-
-
-def default_state_path(manifest: Path, *, sandbox: bool) -> Path:
-    """Beside the manifest, named after it; the sandbox has a file of its own."""
-    suffix = ".sandbox.state.json" if sandbox else ".state.json"
-    return manifest.with_name(manifest.stem + suffix)
-
-
-def manifest_ref(manifest: Path, state: Path) -> str:
-    """How a state names its manifest: the path from the state file's folder, with ``/``.
-
-    Relative, so that a checkout in another folder (CI) finds the same name; a manifest
-    renamed or moved is another manifest until the user says otherwise.
-    """
-    target, folder = manifest.resolve(), state.resolve().parent
-    try:
-        return Path(os.path.relpath(target, folder)).as_posix()
-    except ValueError:  # another drive on Windows
-        return target.as_posix()
-
-
-__all__ = ["LockHolder", "Saved", "StateStore", "Status", "lock_holder"]
+__all__ = [
+    "LockHolder",
+    "Saved",
+    "StateStore",
+    "Status",
+    "default_state_path",
+    "lock_holder",
+    "manifest_ref",
+    "normalize_target",
+]
 
 
 class StateStore:
@@ -250,9 +240,15 @@ class StateStore:
             raise StateError(f"{self.path}: state file is damaged (manifest)")
         self.salt, self.manifest = salt, manifest
         for symbol, entry in records.items():
-            self.records[symbol] = self._parse_record(symbol, entry)
+            record = parse_record(entry)
+            if record is None:
+                raise StateError(f"{self.path}: record {symbol!r} is damaged; restore the file")
+            self.records[symbol] = record
         for list_symbol, fields in memberships.items():
-            self.memberships[list_symbol] = self._parse_membership(list_symbol, fields)
+            parsed = parse_membership(fields)
+            if parsed is None:
+                raise StateError(f"{self.path}: memberships of {list_symbol!r} are damaged")
+            self.memberships[list_symbol] = parsed
 
     def _check_target(self, where: Path, saved: Any) -> None:
         """Refuse a state of another target, saying which option selects the right one."""
@@ -271,33 +267,6 @@ class StateStore:
             f"{where} belongs to {saved}, not {self.target}; {fix}, "
             f"or --state another file to keep a state for {self.target}"
         )
-
-    def _parse_record(self, symbol: str, entry: Any) -> Saved:
-        ok = (
-            isinstance(entry, dict)
-            and entry.get("kind") in KIND_ORDER
-            and isinstance(entry.get("fingerprint"), str)
-            and entry.get("status", "ok") in ("ok", "unknown")
-        )
-        record_id = entry.get("id") if isinstance(entry, dict) else None
-        status = entry.get("status", "ok") if isinstance(entry, dict) else "ok"
-        if ok and status == "ok":
-            ok = is_id(record_id)
-        if not ok:
-            raise StateError(f"{self.path}: record {symbol!r} is damaged; restore the file")
-        if status == "ok":
-            return Saved(entry["kind"], record_id, entry["fingerprint"])
-        return Saved(entry["kind"], None, entry["fingerprint"], "unknown")
-
-    def _parse_membership(self, list_symbol: str, fields: Any) -> dict[str, set[int]]:
-        if not isinstance(fields, dict) or not set(fields) <= {"include_ids", "client_ids"}:
-            raise StateError(f"{self.path}: memberships of {list_symbol!r} are damaged")
-        parsed: dict[str, set[int]] = {}
-        for name, ids in fields.items():
-            if not isinstance(ids, list) or not all(is_id(i) for i in ids):
-                raise StateError(f"{self.path}: memberships of {list_symbol!r} are damaged")
-            parsed[name] = set(ids)
-        return parsed
 
     def _replay_journal(self, text: str) -> None:
         lines = text.splitlines()
@@ -325,27 +294,7 @@ class StateStore:
                 raise damaged from exc
 
     def _apply(self, entry: Mapping[str, Any]) -> None:
-        op = entry["op"]
-        if op == "pending":
-            for symbol, fingerprint in entry["items"]:
-                self.records[symbol] = Saved(entry["kind"], None, fingerprint, "unknown")
-        elif op == "saved":
-            for symbol, record_id, fingerprint in entry["items"]:
-                self.records[symbol] = Saved(entry["kind"], record_id, fingerprint)
-        elif op == "released":
-            for symbol in entry["symbols"]:
-                self.records.pop(symbol, None)
-        elif op == "members":
-            fields = self.memberships.setdefault(entry["list"], {})
-            ids = fields.setdefault(entry["field"], set())
-            if entry.get("reset"):
-                ids.clear()
-            ids.update(entry.get("add", ()))
-            ids.difference_update(entry.get("remove", ()))
-            if not ids:
-                del fields[entry["field"]]
-            if not fields:
-                del self.memberships[entry["list"]]
+        fold(self.records, self.memberships, entry)
 
     # -- queries -----------------------------------------------------------------------------
 

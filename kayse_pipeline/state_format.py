@@ -1,10 +1,12 @@
-"""The state's parts on disk: a saved record, the checks of a journal entry, the file's text."""
+"""The state's parts on disk: its names, a saved record, a journal entry's checks, its text."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from kayse_pipeline.bounds import is_id
@@ -21,6 +23,36 @@ class Saved:
     id: int | None
     fingerprint: str
     status: Status = "ok"
+
+
+def normalize_target(url: str) -> str:
+    """The form of an API URL that states compare: no trailing slash, lower-case scheme and host."""
+    if url == "sandbox":
+        return url
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.rstrip("/")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
+
+
+def default_state_path(manifest: Path, *, sandbox: bool) -> Path:
+    """Beside the manifest, named after it; the sandbox has a file of its own."""
+    suffix = ".sandbox.state.json" if sandbox else ".state.json"
+    return manifest.with_name(manifest.stem + suffix)
+
+
+def manifest_ref(manifest: Path, state: Path) -> str:
+    """How a state names its manifest: the path from the state file's folder, with ``/``.
+
+    Relative, so that a checkout in another folder (CI) finds the same name; a manifest
+    renamed or moved is another manifest until the user says otherwise.
+    """
+    target, folder = manifest.resolve(), state.resolve().parent
+    try:
+        return Path(os.path.relpath(target, folder)).as_posix()
+    except ValueError:  # another drive on Windows
+        return target.as_posix()
 
 
 def _ids(entry: Mapping[str, Any], name: str) -> bool:
@@ -69,6 +101,66 @@ def checked_entry(entry: dict[str, Any]) -> dict[str, Any]:
     if not ok:
         raise ValueError(op)
     return entry
+
+
+def parse_record(entry: Any) -> Saved | None:
+    """A record of the state file, or None when it is damaged."""
+    if not isinstance(entry, dict):
+        return None
+    status, record_id = entry.get("status", "ok"), entry.get("id")
+    ok = (
+        entry.get("kind") in KIND_ORDER
+        and isinstance(entry.get("fingerprint"), str)
+        and status in ("ok", "unknown")
+    )
+    if ok and status == "ok":
+        ok = is_id(record_id)
+    if not ok:
+        return None
+    if status == "ok":
+        return Saved(entry["kind"], record_id, entry["fingerprint"])
+    return Saved(entry["kind"], None, entry["fingerprint"], "unknown")
+
+
+def parse_membership(fields: Any) -> dict[str, set[int]] | None:
+    """One list's memberships of the state file, or None when they are damaged."""
+    if not isinstance(fields, dict) or not set(fields) <= {"include_ids", "client_ids"}:
+        return None
+    parsed: dict[str, set[int]] = {}
+    for name, ids in fields.items():
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids):
+            return None
+        parsed[name] = set(ids)
+    return parsed
+
+
+def fold(
+    records: dict[str, Saved],
+    memberships: dict[str, dict[str, set[int]]],
+    entry: Mapping[str, Any],
+) -> None:
+    """Apply one journal entry (checked by ``checked_entry``) to the records and memberships."""
+    op = entry["op"]
+    if op == "pending":
+        for symbol, fingerprint in entry["items"]:
+            records[symbol] = Saved(entry["kind"], None, fingerprint, "unknown")
+    elif op == "saved":
+        for symbol, record_id, fingerprint in entry["items"]:
+            records[symbol] = Saved(entry["kind"], record_id, fingerprint)
+    elif op == "released":
+        for symbol in entry["symbols"]:
+            records.pop(symbol, None)
+    elif op == "members":
+        fields = memberships.setdefault(entry["list"], {})
+        ids = fields.setdefault(entry["field"], set())
+        if entry.get("reset"):
+            ids.clear()
+        ids.update(entry.get("add", ()))
+        ids.difference_update(entry.get("remove", ()))
+        if not ids:
+            del fields[entry["field"]]
+        if not fields:
+            del memberships[entry["list"]]
 
 
 def render_state(
