@@ -74,8 +74,13 @@ def kayse(
     key: str | None = TEST_KEY,
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
+    max_memory: int | None = None,
 ) -> Run:
-    """``kayse-pipeline ARGS`` in a child process, pointed at a sandbox URL when given."""
+    """``kayse-pipeline ARGS`` in a child process, pointed at a sandbox URL when given.
+
+    ``max_memory`` caps the child's address space (POSIX), so that a run that would read
+    without bound fails instead of taking the machine.
+    """
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
     if url is not None:
         child_env["KAYSE_API_URL"] = url
@@ -90,8 +95,15 @@ def kayse(
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=None if max_memory is None else lambda: _cap_memory(max_memory),
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def _cap_memory(limit: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def actions(run: Run) -> dict[str, str]:

@@ -8,12 +8,12 @@ process with a memory cap and a deadline (a FIFO used to hang it, /dev/zero to f
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from testing.cli import Run, kayse
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="devices, FIFOs and links")
 
@@ -33,24 +33,8 @@ CSV = "id,first,last\n1,Ann,Lee\n"
 OUTSIDE = "; move it into that folder, or set allow_outside_folder: true on this row source"
 
 
-def _limit_memory() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
-def validate(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "kayse_pipeline", "validate", "m.yaml"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_limit_memory,
-        check=False,
-    )
+def validate(folder: Path) -> Run:
+    return kayse(["validate", "m.yaml"], cwd=folder, key=None, timeout=60, max_memory=2 << 30)
 
 
 def link(name: str, to: str) -> Callable[[Path], None]:
@@ -158,10 +142,10 @@ def test_a_data_file_is_a_regular_file_inside_the_manifests_folder(
     (recipe / "m.yaml").write_text(MANIFEST.format(file=file, extra=extra))
     done = validate(recipe)
     if message is None:
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.stderr
     else:
         expected = f"m.yaml:4:11: rows.leads.file: {message.format(root=tmp_path)}\n"
-        assert (done.returncode, done.stderr) == (1, expected)
+        assert (done.code, done.stderr) == (1, expected)
 
 
 LONG = "x" * (1 << 20)
@@ -193,4 +177,4 @@ def test_a_line_longer_than_1_mib_is_a_problem_at_its_line(
     (tmp_path / file).write_text(text)
     (tmp_path / "m.yaml").write_text(MANIFEST.format(file=file, extra=""))
     done = validate(tmp_path)
-    assert (done.returncode, done.stderr) == (1, f"{where}: line longer than 1 MiB\n")
+    assert (done.code, done.stderr) == (1, f"{where}: line longer than 1 MiB\n")

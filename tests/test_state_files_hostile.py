@@ -21,33 +21,17 @@ import pytest
 
 from kayse_pipeline.errors import StateError, StateLockedError
 from kayse_pipeline.state import StateStore
-from testing.cli import SEED_MANIFEST, kayse
+from testing.cli import SEED_MANIFEST, Run, kayse
 
 URL = "https://public-api.kayse.ai/v1"
 VICTIM = "someone else's file\n"
 posix_only = pytest.mark.skipif(os.name != "posix", reason="symbolic links, FIFOs and devices")
 
 
-def _limit_memory() -> None:
-    import resource
-
-    # A state path that reads forever (/dev/zero, /dev/full) must fail, not take the machine.
-    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
-
-def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The real CLI, memory-capped, with a deadline (a FIFO used to block it forever)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "kayse_pipeline", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        preexec_fn=_limit_memory,
-        check=False,
-    )
+def cli(args: list[str], cwd: Path) -> Run:
+    """The real CLI, memory-capped (/dev/zero used to fill RAM), with a deadline (a FIFO
+    used to block it forever)."""
+    return kayse(args, cwd=cwd, key=None, timeout=60, max_memory=2 << 30)
 
 
 def link_to_victim(name: str) -> Callable[[Path], None]:
@@ -143,9 +127,9 @@ def test_a_state_file_that_is_not_a_regular_file_is_refused(
     before = sorted(p.name for p in tmp_path.iterdir())
     done = cli([command, "seed.yaml", "--sandbox", *extra], tmp_path)
     if command == "plan" and "lock" in message:  # plan reads without the lock
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.stderr
     else:
-        assert (done.returncode, done.stderr) == (1, message)
+        assert (done.code, done.stderr) == (1, message)
     assert (tmp_path / "victim.txt").read_text() == VICTIM  # never truncated or appended to
     after = sorted(p.name for p in tmp_path.iterdir() if p.name != ".kayse-sandbox")
     assert [n for n in after if n not in before] in ([], ["seed.sandbox.state.json.lock"])
@@ -157,7 +141,7 @@ def test_a_link_at_the_holder_file_is_replaced_not_followed(tmp_path: Path) -> N
     (tmp_path / "victim.txt").write_text(VICTIM)
     (tmp_path / "seed.sandbox.state.json.pid").symlink_to(tmp_path / "victim.txt")
     done = cli(["apply", "seed.yaml", "--sandbox"], tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert (tmp_path / "victim.txt").read_text() == VICTIM
     assert not (tmp_path / "seed.sandbox.state.json.pid").exists()
 
