@@ -16,6 +16,7 @@ message and exits 1. Messages never carry the API key or a lead's personal data.
      ├── TransportError         Kayse could not be reached, or the answer was not Kayse's
      │    └── OutcomeUnknownError  a write was sent and its outcome is not known
      ├── BudgetExhaustedError   the rate budget is spent and --max-wait is over
+     ├── StopRequested          a signal asked the run to stop; nothing more was sent
      └── SandboxError           the built-in emulator cannot start or serve
 """
 
@@ -109,6 +110,10 @@ class BudgetExhaustedError(KayseError):
     def __init__(self, message: str, *, reset_at: float) -> None:
         self.reset_at = reset_at
         super().__init__(message)
+
+
+class StopRequested(KayseError):
+    """A signal asked the run to stop: the request in hand was not sent (or not answered)."""
 
 
 class SandboxError(KayseError):

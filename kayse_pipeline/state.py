@@ -448,3 +448,18 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def recorded_target(path: Path) -> str | None:
+    """The target a state names: its journal's header (a run that never folded), else its file."""
+    journal = path.with_name(path.name + ".journal")
+    for source, line_only in ((journal, True), (path, False)):
+        try:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.readline() if line_only else handle.read()
+            doc = json.loads(text)
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("target"), str):
+            return str(doc["target"])
+    return None

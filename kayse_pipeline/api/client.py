@@ -29,12 +29,14 @@ import httpx
 from kayse_pipeline import __version__
 from kayse_pipeline.api.endpoints import ENDPOINTS, Endpoint
 from kayse_pipeline.api.pacing import Pacer
+from kayse_pipeline.api.stop import Stop
 from kayse_pipeline.bounds import JSONBoundsError, loads_json
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
     ConfigError,
     OutcomeUnknownError,
+    StopRequested,
     TransportError,
 )
 
@@ -172,11 +174,7 @@ class _Watchdog:
 
     def _fire(self) -> None:
         self.fired = True
-        sock = self._client._socket
-        if sock is not None:
-            # The plain socket's shutdown, not TLS's: it wakes a blocked read at once.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        self._client.cut_off()
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -268,9 +266,14 @@ class KayseClient:
         trace: Trace | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        stop: Stop | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.pacer = pacer or Pacer()
+        self.pacer = pacer or Pacer(stop=stop)
+        self.stop = stop
+        # Over the network the exchange runs beside the main thread, which can then stop
+        # waiting for it after the stop's grace; an in-process transport answers at once.
+        self._threaded = stop is not None and transport is None
         self.retry = retry or RetryPolicy()
         self.trace = trace or Trace()
         self._sleep = sleep
@@ -325,10 +328,12 @@ class KayseClient:
         started = time.monotonic()
         attempt = 0
         while True:
+            self._check_stop()
             with _not_sent():
                 self.pacer.before_request()
+            self._check_stop()
             try:
-                response = self._send(endpoint.method, path, content, params)
+                response = self._send(endpoint.method, path, content, params, safe)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left this machine: repeating it is safe for any call.
                 reason = f"cannot connect to {self.base_url} ({_connect_failure(exc)})"
@@ -378,7 +383,11 @@ class KayseClient:
                     raise error
             self.trace.retries += 1
             with _not_sent():
-                self._sleep(self._backoff(attempt, started))
+                delay = self._backoff(attempt, started)
+                if self.stop is not None:
+                    self.stop.sleep(delay)
+                else:
+                    self._sleep(delay)
             attempt += 1
 
     def read_once(
@@ -424,8 +433,17 @@ class KayseClient:
             response.status_code, response.headers, bytes(body[:limit]), len(body) > limit
         )
 
+    def _check_stop(self) -> None:
+        if self.stop is not None and self.stop.requested:
+            raise StopRequested(f"{self.stop.reason} received: nothing more was sent")
+
     def _send(
-        self, method: str, path: str, content: bytes | None, params: Mapping[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        params: Mapping[str, Any] | None,
+        safe: bool,
     ) -> Answer:
         self.trace.requests += 1
         key = f"{method} {path}"
@@ -433,7 +451,8 @@ class KayseClient:
         headers = {"Content-Type": "application/json"} if content is not None else None
         started = time.monotonic()
         watchdog = _Watchdog(self, self.deadline)
-        try:
+
+        def exchange() -> Answer:
             with self._http.stream(
                 method,
                 path,
@@ -443,7 +462,10 @@ class KayseClient:
                 extensions={"trace": self._on_trace},
             ) as response:
                 body = _read_body(response, started, self.deadline, self.max_answer_bytes)
-                answer = Answer(response.status_code, response.headers, body)
+                return Answer(response.status_code, response.headers, body)
+
+        try:
+            answer = self._exchange(exchange, f"{method} {path}", safe)
         except httpx.TransportError as exc:
             self.trace.faults += 1
             self.trace.say(f"{method} {path} -> {type(exc).__name__}")
@@ -455,9 +477,51 @@ class KayseClient:
         elapsed = time.monotonic() - started
         self.trace.say(
             f"{method} {path} -> {answer.status_code} in {elapsed:.3f}s "
-            f"(headers sent: {_redacted(self._http.headers)}; {len(body)} bytes)"
+            f"(headers sent: {_redacted(self._http.headers)}; {len(answer.content)} bytes)"
         )
         return answer
+
+    def _exchange(self, exchange: Callable[[], Answer], what: str, safe: bool) -> Answer:
+        """Run one exchange; after a stop, wait for it only as long as the stop's grace."""
+        if not self._threaded or self.stop is None:
+            return exchange()
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["answer"] = exchange()
+            except BaseException as exc:  # handed to the waiting thread as it is
+                box["error"] = exc
+            finally:
+                done.set()
+
+        # A daemon thread: an abandoned exchange must not keep the process alive.
+        threading.Thread(target=run, name="kayse-request", daemon=True).start()
+        if not self.stop.wait_for(done):
+            self.trace.say(f"{what} -> abandoned ({self.stop.reason})")
+            self.cut_off()  # the abandoned exchange ends at once instead of lingering
+            if safe:
+                raise StopRequested(
+                    f"{self.stop.reason} received before Kayse answered {what}; "
+                    "the next run sends it again"
+                )
+            raise OutcomeUnknownError(
+                f"{what}: {self.stop.reason} received before Kayse answered; "
+                "Kayse may or may not have acted"
+            )
+        if "error" in box:
+            raise box["error"]
+        answer: Answer = box["answer"]
+        return answer
+
+    def cut_off(self) -> None:
+        """End the exchange in use: the connection is shut down under it."""
+        sock = self._socket
+        if sock is not None:
+            # The plain socket's shutdown, not TLS's: it wakes a blocked read at once.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def _on_trace(self, event: str, info: Mapping[str, Any]) -> None:
         """Remember each new connection's socket, so that the watchdog can cut it off."""

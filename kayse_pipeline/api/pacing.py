@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from kayse_pipeline.errors import BudgetExhaustedError
+from kayse_pipeline.api.stop import Stop
+from kayse_pipeline.errors import BudgetExhaustedError, StopRequested
 
 DEFAULT_MAX_WAIT = 3600.0  # a full window of Kayse's documented 500 requests per hour
 # Kayse's reset is whole epoch seconds of its own clock: wait a little past it.
@@ -101,7 +102,9 @@ class Pacer:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         on_wait: WaitCallback | None = None,
+        stop: Stop | None = None,
     ) -> None:
+        self.stop = stop
         self.max_wait = max_wait
         self.limit: int | None = None
         self.remaining: int | None = None
@@ -182,7 +185,13 @@ class Pacer:
         while (left := deadline - self._clock()) > 0:
             if self.on_wait is not None:
                 self.on_wait(left, seconds)
-            self._sleep(min(1.0, left))
+            if self.stop is None:
+                self._sleep(min(1.0, left))
+            elif self.stop.sleep(min(1.0, left)):
+                # Nothing was sent for the request that waited: it is not in doubt.
+                raise StopRequested(
+                    f"{self.stop.reason} received while waiting ({why}); nothing was sent"
+                )
         self.waited_seconds += seconds
 
     def _stop(self, seconds: float, why: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from kayse_pipeline.cli import signals
 from kayse_pipeline.cli.options import (
     Target,
     advice_on_interrupt,
@@ -39,16 +40,21 @@ def apply(
     junit: Path | None,
     targets: tuple[str, ...],
 ) -> None:
-    """Create and update what MANIFEST describes; never prompts."""
-    opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets)
-    with advice_on_interrupt(opts), progress_bar(output) as progress:
-        report, result = runner.apply(
-            opts,
-            progress=progress,
-            on_wait=progress.waiting,
-            log=debug_log(ctx),
-            on_loaded=echo_notes,
-        )
+    """Create and update what MANIFEST describes; never prompts.
+
+    The first SIGINT or SIGTERM sends nothing new, gives the request in flight a few
+    seconds, saves the state and exits 130 / 143; a second one stops waiting.
+    """
+    with signals.graceful_stop() as stop:
+        opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets, stop=stop)
+        with advice_on_interrupt(opts), progress_bar(output) as progress:
+            report, result = runner.apply(
+                opts,
+                progress=progress,
+                on_wait=progress.waiting,
+                log=debug_log(ctx),
+                on_loaded=echo_notes,
+            )
     junit_error = write_junit(junit, result) if junit is not None else None
     show(
         output,
@@ -61,5 +67,11 @@ def apply(
         click.echo(advice, err=True)
     if junit_error:
         click.echo(f"error: {junit_error}", err=True)
+    if (code := signals.exit_code(stop)) is not None:
+        click.echo(
+            signals.stopped_summary(stop, (o.action for o in result.outcomes), opts.state_path),
+            err=True,
+        )
+        ctx.exit(code)
     if not result.ok or junit_error:
         ctx.exit(1)

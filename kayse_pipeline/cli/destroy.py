@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from kayse_pipeline.cli import signals
 from kayse_pipeline.cli.options import (
     Target,
     debug_log,
@@ -43,10 +44,10 @@ def destroy(
     Asks first on a terminal; elsewhere needs --yes. Cases go 500 per bulk_delete request
     (fewer when --batch-size says so).
     """
-    opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets)
     # bulk_delete takes up to 500 IDs: --batch-size only lowers that when given.
     explicit = ctx.get_parameter_source("batch_size") == click.core.ParameterSource.COMMANDLINE
-    with progress_bar(output) as progress:
+    with signals.graceful_stop() as stop, progress_bar(output) as progress:
+        opts = options(target, batch_size=batch_size, max_wait=max_wait, targets=targets, stop=stop)
         plan, result = core.destroy(
             opts,
             confirm=None if yes else _confirm,
@@ -58,6 +59,12 @@ def destroy(
         click.echo("Destroy cancelled: nothing was sent.", err=True)
         ctx.exit(1)
     show(output, as_json=lambda: destroy_json(plan, result), as_text=lambda: destroy_text(result))
+    if (code := signals.exit_code(stop)) is not None:
+        click.echo(
+            signals.stopped_summary(stop, (o.action for o in result.outcomes), opts.state_path),
+            err=True,
+        )
+        ctx.exit(code)
     if not result.ok:
         ctx.exit(1)
 
@@ -70,4 +77,5 @@ def _confirm(plan: DestroyPlan) -> bool:
             "terminal to confirm, or pass --yes; nothing was sent"
         )
     click.echo(destroy_plan_text(plan), err=True)
-    return click.confirm("Delete these records from Kayse?", default=False, err=True)
+    with signals.default_interrupts():  # Ctrl-C at the prompt leaves it, as in any prompt
+        return click.confirm("Delete these records from Kayse?", default=False, err=True)

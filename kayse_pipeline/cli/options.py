@@ -22,6 +22,7 @@ from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
 
 if TYPE_CHECKING:  # the run stage loads only for the commands that run something
+    from kayse_pipeline.api.stop import Stop
     from kayse_pipeline.run.apply import PlanReport
     from kayse_pipeline.run.session import Options
 
@@ -240,6 +241,7 @@ def options(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_wait: float = DEFAULT_MAX_WAIT,
     targets: tuple[str, ...] = (),
+    stop: Stop | None = None,
 ) -> Options:
     from kayse_pipeline.run.session import Options
 
@@ -256,6 +258,7 @@ def options(
         given=given(),
         warn=print_warnings,
         other_manifest=bool(ctx and ctx.meta.get(_OTHER_MANIFEST)),
+        stop=stop,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
+from kayse_pipeline.cli import signals
 from kayse_pipeline.cli.options import (
     Target,
     max_reads_option,
@@ -62,7 +65,13 @@ def plan(
         changes = doomed.has_changes
     else:
         if refresh:
-            refreshed, report = lifecycle.refresh_and_plan(opts, max_reads=max_reads)
+            with signals.graceful_stop() as stop:
+                refreshed, report = lifecycle.refresh_and_plan(
+                    replace(opts, stop=stop), max_reads=max_reads
+                )
+            if (code := signals.exit_code(stop)) is not None:
+                click.echo(f"stopped by {stop.reason}: what was read so far is saved", err=True)
+                ctx.exit(code)
             echo_notes(report.manifest)
             show(
                 output,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from kayse_pipeline.cli import signals
 from kayse_pipeline.cli.options import (
     Target,
     debug_log,
@@ -32,11 +33,14 @@ def refresh(
     max_reads: int | None,
 ) -> None:
     """Find records of MANIFEST deleted or changed in Kayse, so that apply puts them back."""
-    opts = options(target, max_wait=max_wait)
-    with progress_bar(output) as progress:
+    with signals.graceful_stop() as stop, progress_bar(output) as progress:
+        opts = options(target, max_wait=max_wait, stop=stop)
         result = lifecycle.refresh(
             opts, max_reads=max_reads, on_wait=progress.waiting, log=debug_log(ctx)
         )
     show(output, as_json=lambda: refresh_json(result), as_text=lambda: refresh_text(result))
+    if (code := signals.exit_code(stop)) is not None:
+        click.echo(f"stopped by {stop.reason}: what was read so far is saved", err=True)
+        ctx.exit(code)
     if not result.ok:
         ctx.exit(1)

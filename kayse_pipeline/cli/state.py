@@ -1,6 +1,8 @@
-"""`kayse-pipeline state show|set|forget`: read and correct the state, offline."""
+"""`kayse-pipeline state show|set|forget|fold`: read and correct the state, offline."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -53,3 +55,17 @@ def forget(
     """Drop SYMBOLS from the state so that the next apply creates them again."""
     forgotten = runner.state_forget(options(target), list(symbols), all_unknown=all_unknown)
     click.echo(forgotten_text(forgotten))
+
+
+@state.command("fold")
+@click.argument("states", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+def fold(states: tuple[Path, ...]) -> None:
+    """Fold the journal a killed run left beside each STATE file into it (offline).
+
+    Takes state files, not manifests, so that CI can save every changed state as it is.
+    """
+    for path in states:
+        if runner.state_fold(path):
+            click.echo(f"{path}: folded the journal a stopped run left")
+        else:
+            click.echo(f"{path}: no journal to fold")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from kayse_pipeline.api.pacing import WaitCallback
 from kayse_pipeline.bounds import is_id
-from kayse_pipeline.errors import UsageError
+from kayse_pipeline.errors import StateError, UsageError
 from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, fingerprint, make_plan
 from kayse_pipeline.run.executor import ApplyResult, Executor
 from kayse_pipeline.run.progress import Progress
 from kayse_pipeline.run.session import Options, session
-from kayse_pipeline.state import Saved
+from kayse_pipeline.state import Saved, StateStore, recorded_target
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,18 @@ def state_forget(options: Options, symbols: list[str], *, all_unknown: bool = Fa
             raise UsageError("name the symbols to forget, or give --unknown")
         state.release(chosen)
         return chosen
+
+
+def state_fold(path: Path) -> bool:
+    """Fold the journal a killed run left beside ``path`` into it (offline); False if none."""
+    journal = path.with_name(path.name + ".journal")
+    if not journal.exists():
+        return False
+    target = recorded_target(path)
+    if target is None:
+        raise StateError(f"{journal}: journal entry is damaged (no target in its header)")
+    StateStore.open(path, target).close()  # takes the lock, so a running apply is never folded
+    return True
 
 
 def _manifest_record(manifest: Manifest, symbol: str) -> Record:

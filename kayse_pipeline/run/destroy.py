@@ -25,7 +25,13 @@ from typing import Any, NoReturn
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.endpoints import bulk_key, membership_call
 from kayse_pipeline.api.pacing import WaitCallback
-from kayse_pipeline.errors import ApiError, AuthError, BudgetExhaustedError, TransportError
+from kayse_pipeline.errors import (
+    ApiError,
+    AuthError,
+    BudgetExhaustedError,
+    StopRequested,
+    TransportError,
+)
 from kayse_pipeline.model import Kind, Manifest
 from kayse_pipeline.plan.destroy import (
     BULK_DELETE_MAX,
@@ -158,7 +164,7 @@ class Destroyer:
                         f"{detach.op} on list '{detach.list_symbol}': {exc}"
                     )
                     continue
-            except (BudgetExhaustedError, TransportError) as exc:
+            except (BudgetExhaustedError, StopRequested, TransportError) as exc:
                 self._halt(str(exc))
             noun = "case(s)" if detach.field == "include_ids" else "contact(s)"
             self.result.membership_changes.append(
@@ -188,7 +194,7 @@ class Destroyer:
             else:
                 self._failed(batch, str(exc))
             return
-        except (BudgetExhaustedError, TransportError) as exc:
+        except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
         deleted = _deleted_ids(answer, ids)
         self._removed("case", [d for d in batch if d.id in deleted], "deleted")
@@ -207,7 +213,7 @@ class Destroyer:
                 return
             self._failed([doomed], str(exc))
             return
-        except (BudgetExhaustedError, TransportError) as exc:
+        except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
         self._failed([doomed], "Kayse answered bulk_delete without deleting it")
 
@@ -221,7 +227,7 @@ class Destroyer:
             else:
                 self._failed([doomed], str(exc))
             return
-        except (BudgetExhaustedError, TransportError) as exc:
+        except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
         self._removed("contact", [doomed], "deleted")
 

@@ -30,6 +30,7 @@ from kayse_pipeline.errors import (
     BudgetExhaustedError,
     OutcomeUnknownError,
     StateError,
+    StopRequested,
     TransportError,
 )
 from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, Ref
@@ -168,7 +169,7 @@ class Executor:
             for rp in batch:
                 self._outcome(rp, "unknown", None, str(exc))
             self._halt(f"{_sentence(str(exc))} {_unknown_advice(self.manifest, batch)}")
-        except (BudgetExhaustedError, TransportError) as exc:
+        except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self.state.release(rp.symbol for rp in batch)  # never reached Kayse
             self._halt(str(exc))
         except NotSentInterrupt:
@@ -206,7 +207,7 @@ class Executor:
         except ApiError as exc:
             self._rejected(kind, "update", batch, exc)
             return
-        except (BudgetExhaustedError, TransportError) as exc:
+        except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
         self.state.save_ids(
             kind, [(rp.symbol, rp.id, rp.fingerprint) for rp in batch if rp.id is not None]
@@ -286,7 +287,7 @@ class Executor:
                 if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
                     self._halt(_endpoint_advice(exc, by_id=True))
                 return
-            except (BudgetExhaustedError, TransportError) as exc:
+            except (BudgetExhaustedError, StopRequested, TransportError) as exc:
                 self._partial_lists.add(mp.list_symbol)
                 self._halt(str(exc))
             adding = mp.op in ("attach", "append")

@@ -25,11 +25,13 @@ from typing import Any, Literal
 from kayse_pipeline.advice import state_command, update_consequence
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer, WaitCallback
+from kayse_pipeline.api.stop import Stop
 from kayse_pipeline.bounds import is_id
 from kayse_pipeline.errors import (
     ApiError,
     AuthError,
     BudgetExhaustedError,
+    StopRequested,
     TransportError,
     UsageError,
 )
@@ -101,8 +103,10 @@ class _CapReached(Exception):
 class ReadCap(Pacer):
     """A pacer that refuses to start a request past ``cap`` (every attempt counts)."""
 
-    def __init__(self, cap: int, *, max_wait: float, on_wait: WaitCallback | None) -> None:
-        super().__init__(max_wait=max_wait, on_wait=on_wait)
+    def __init__(
+        self, cap: int, *, max_wait: float, on_wait: WaitCallback | None, stop: Stop | None
+    ) -> None:
+        super().__init__(max_wait=max_wait, on_wait=on_wait, stop=stop)
         self.cap = cap
         self.spent = 0
 
@@ -195,7 +199,9 @@ def _refresh(
     ]
     client = run.client(sends=bool(symbols))
     if max_reads is not None:
-        client.pacer = ReadCap(max_reads, max_wait=run.options.max_wait, on_wait=run.on_wait)
+        client.pacer = ReadCap(
+            max_reads, max_wait=run.options.max_wait, on_wait=run.on_wait, stop=run.options.stop
+        )
     result = refresh_state(run.manifest, run.state, client, symbols)
     result.max_reads = max_reads
     return result
@@ -231,6 +237,10 @@ def refresh_state(
         except _CapReached:
             result.capped = True
             halted = "not read: --max-reads is spent"
+            found[symbol] = Outcome(record.kind, symbol, saved.id, "skipped", halted)
+        except StopRequested as exc:
+            result.stopped = str(exc)
+            halted = "not read: the refresh stopped"
             found[symbol] = Outcome(record.kind, symbol, saved.id, "skipped", halted)
         except (ApiError, TransportError, BudgetExhaustedError) as exc:
             found[symbol] = Outcome(record.kind, symbol, saved.id, "unreadable", str(exc))

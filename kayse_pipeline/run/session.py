@@ -24,6 +24,7 @@ from kayse_pipeline.api.client import (
 )
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
+from kayse_pipeline.api.stop import Stop
 from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
@@ -49,6 +50,7 @@ class Options:
     # Told the manifest's warnings (and unused --var values) once it is read.
     warn: Callable[[Sequence[Diagnostic]], None] | None = field(default=None, compare=False)
     other_manifest: bool = False  # --allow-other-manifest: the state now belongs to this one
+    stop: Stop | None = field(default=None, compare=False)  # set by a signal at the CLI's edge
 
     @property
     def target(self) -> str:
@@ -117,7 +119,7 @@ def open_client(
 
     With ``lazy`` (nothing will be sent) a missing key is not an error.
     """
-    pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait)
+    pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait, stop=options.stop)
     trace = Trace(log=log)
     transport: httpx.BaseTransport | None = None
     closing = ExitStack()
@@ -140,7 +142,13 @@ def open_client(
     deadline = request_deadline(options.env)
     with closing:
         client = KayseClient(
-            base_url, key, transport=transport, pacer=pacer, trace=trace, deadline=deadline
+            base_url,
+            key,
+            transport=transport,
+            pacer=pacer,
+            trace=trace,
+            deadline=deadline,
+            stop=options.stop,
         )
         try:
             yield client
