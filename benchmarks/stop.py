@@ -5,14 +5,14 @@ answers each request ``--slow`` seconds after acting on it, and stops the apply 
 SIGINT or SIGTERM once the sandbox has seen a chosen number of its requests, so that a
 request is in flight. Prints, per point, the exit code, the seconds the stop took, the
 records left unknown (as the next run sees them: state file plus any journal) and
-whether a journal was left beside the state. ``--pythonpath DIR`` runs another checkout
-of kayse-pipeline (for a before/after comparison).
+whether a journal was left beside the state. ``--python PATH`` runs the apply with
+another interpreter, e.g. a virtualenv with an older kayse-pipeline installed (for a
+before/after comparison).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import tempfile
@@ -55,10 +55,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--slow", type=float, default=0.5, help="seconds each answer takes")
     parser.add_argument("--points", type=int, nargs="+", default=list(POINTS))
-    parser.add_argument("--pythonpath", help="run the kayse-pipeline found in this folder")
+    parser.add_argument("--python", default=sys.executable, help="interpreter that runs apply")
     args = parser.parse_args()
-    if args.pythonpath:
-        os.environ["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
     batches = -(-args.leads // args.batch_size)
     rows = []
     started = time.monotonic()
@@ -71,7 +69,12 @@ def main() -> int:
                 faults = f"slow=1,slow_seconds={args.slow}"
                 with sandbox_process(root / f"sandbox-{sig.name}-{point}", faults=faults) as sb:
                     stopped = signalled_apply(
-                        sb, work, after_requests=point, signals=(sig,), batch_size=args.batch_size
+                        sb,
+                        work,
+                        after_requests=point,
+                        signals=(sig,),
+                        batch_size=args.batch_size,
+                        python=args.python,
                     )
                 rows.append(
                     [

@@ -57,6 +57,7 @@ def signalled_apply(
     between: float = 0.3,
     timeout: float = 120.0,
     command: Sequence[str] = ("apply", MANIFEST),
+    python: str = sys.executable,
 ) -> Stopped:
     """Start ``apply`` (or ``command``), signal it once the sandbox saw ``after_requests``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAYSE_")}
@@ -65,7 +66,7 @@ def signalled_apply(
     out, err = folder / "apply.stdout", folder / "apply.stderr"
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-m", "kayse_pipeline", *command]
+            [python, "-m", "kayse_pipeline", *command]
             + (["--batch-size", str(batch_size)] if batch_size is not None else []),
             cwd=folder,
             env=env,

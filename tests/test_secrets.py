@@ -262,6 +262,7 @@ EXERCISED: dict[str, set[tuple[str, ...]]] = {
         ("state", "show"),
         ("state", "set"),
         ("state", "forget"),
+        ("state", "fold"),
         ("import",),
         ("doctor",),
     },
@@ -327,6 +328,7 @@ def test_refresh_state_and_import_leak_nothing(tmp_path: Path) -> None:
         h.run(["state", "forget"], ["recipe.yaml", "--unknown"])
         h.run(["doctor"], ["recipe.yaml"])
         h.run(["doctor"], ["recipe.yaml"], key=WRONG_KEY, loudest_only=True)
+        h.run(["state", "fold"], ["recipe.state.json"])
         assert sum(server.stats()["faults"].values()) > 0
     assert_no_leak(h, [server.dir], "state")
 
