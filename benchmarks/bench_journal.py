@@ -21,8 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench_import import child_env, write_import
+from bench_import import child_env
 
+from testing.imports import write_import
 from testing.sandbox_process import sandbox_process
 
 # Runs the CLI with os.fsync counted; the count goes to the file named by argv[1].

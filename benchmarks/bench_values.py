@@ -14,12 +14,11 @@ import time
 from pathlib import Path
 from unittest import mock
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_import import email, phone, write_import
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kayse_pipeline.manifest import leads, values
 from kayse_pipeline.manifest.load import load_manifest
 from kayse_pipeline.manifest.rows import section
+from testing.imports import email, phone, write_import
 
 
 def per_value(n: int) -> tuple[float, float]:

@@ -55,6 +55,9 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--slow", type=float, default=0.5, help="seconds each answer takes")
     parser.add_argument("--points", type=int, nargs="+", default=list(POINTS))
+    parser.add_argument(
+        "--signals", nargs="+", default=["SIGINT", "SIGTERM"], choices=["SIGINT", "SIGTERM"]
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs apply")
     args = parser.parse_args()
     batches = -(-args.leads // args.batch_size)
@@ -62,7 +65,7 @@ def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kayse-stop-") as folder:
         root = Path(folder)
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.Signals[name] for name in args.signals):
             for point in args.points:
                 work = root / f"{sig.name}-{point}"
                 write_recipe(work, args.leads, f"{sig.name.lower()}{point}")

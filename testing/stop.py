@@ -72,6 +72,8 @@ def signalled_apply(
             env=env,
             stdout=stdout,
             stderr=stderr,
+            # A job started in the background inherits SIGINT ignored: give it the default.
+            preexec_fn=_default_sigint,
         )
         deadline = time.monotonic() + timeout
         while child.poll() is None and server.stats()["requests"] - before < after_requests:
@@ -101,6 +103,10 @@ def signalled_apply(
         stdout=out.read_text(),
         stderr=err.read_text(),
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def finish_elsewhere(server: SandboxProcess, folder: Path, fresh: Path, leads: int) -> Audit:

@@ -12,19 +12,20 @@ from kayse_pipeline.cli.options import (
     advice_on_interrupt,
     debug_log,
     options,
+    report_options,
     run_options,
     target_option,
-    target_options,
     warn_partial,
 )
 from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
+from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.cli.output.junit import write_junit
 from kayse_pipeline.cli.output.progress import progress_bar
 from kayse_pipeline.run import apply as runner
 
 
 @click.command()
-@target_options
+@report_options
 @run_options
 @click.option(
     "--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write a JUnit XML report."
@@ -60,6 +61,7 @@ def apply(
         output,
         as_json=lambda: json_doc.apply_json(report, result),
         as_text=lambda: text.apply_text(report, result),
+        as_markdown=lambda: md.apply_markdown(report, result, opts),
     )
     if opts.targets:
         warn_partial(report)

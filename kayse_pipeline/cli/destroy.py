@@ -11,10 +11,11 @@ from kayse_pipeline.cli.options import (
     Target,
     debug_log,
     options,
+    report_options,
     run_options,
     target_option,
-    target_options,
 )
+from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.cli.output import show
 from kayse_pipeline.cli.output.json_doc import destroy_json
 from kayse_pipeline.cli.output.progress import progress_bar
@@ -25,7 +26,7 @@ from kayse_pipeline.run import destroy as core
 
 
 @click.command()
-@target_options
+@report_options
 @run_options
 @target_option
 @click.option("--yes", is_flag=True, help="Do not ask; needed where there is no terminal.")
@@ -58,7 +59,12 @@ def destroy(
     if result.cancelled:
         click.echo("Destroy cancelled: nothing was sent.", err=True)
         ctx.exit(1)
-    show(output, as_json=lambda: destroy_json(plan, result), as_text=lambda: destroy_text(result))
+    show(
+        output,
+        as_json=lambda: destroy_json(plan, result),
+        as_text=lambda: destroy_text(result),
+        as_markdown=lambda: md.destroy_markdown(plan, result),
+    )
     if (code := signals.exit_code(stop)) is not None:
         click.echo(
             signals.stopped_summary(stop, (o.action for o in result.outcomes), opts.state_path),

@@ -134,7 +134,15 @@ def doctor_options(func: F) -> F:
 def target_options(func: F) -> F:
     """MANIFEST, --state, --api-url, --sandbox, --output and --var, as every state command
     takes them; the command gets the first four as one ``target: Target``."""
+    return _target_options(func, ["text", "json"])
 
+
+def report_options(func: F) -> F:
+    """``target_options`` for plan, apply, refresh, destroy: --output also takes markdown."""
+    return _target_options(func, ["text", "json", "markdown"])
+
+
+def _target_options(func: F, formats: list[str]) -> F:
     @functools.wraps(func)
     def with_target(
         *args: Any,
@@ -153,10 +161,11 @@ def target_options(func: F) -> F:
         _SANDBOX_OPTION,
         click.option(
             "--output",
-            type=click.Choice(["text", "json"]),
+            type=click.Choice(formats),
             default="text",
             show_default=True,
-            help="json: one JSON document on stdout.",
+            help="json: one JSON document on stdout"
+            + ("; markdown: a pull-request or job-summary report." if len(formats) > 2 else "."),
         ),
         var_options,
         click.option(

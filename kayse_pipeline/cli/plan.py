@@ -11,12 +11,13 @@ from kayse_pipeline.cli.options import (
     Target,
     max_reads_option,
     options,
+    report_options,
     run_options,
     target_option,
-    target_options,
     warn_partial,
 )
 from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
+from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.run import apply as runner
 from kayse_pipeline.run import destroy as destroy_core
@@ -24,7 +25,7 @@ from kayse_pipeline.run import refresh as lifecycle
 
 
 @click.command()
-@target_options
+@report_options
 @run_options
 @click.option(
     "--detailed-exitcode",
@@ -61,6 +62,7 @@ def plan(
             output,
             as_json=lambda: json_doc.destroy_plan_json(doomed),
             as_text=lambda: text.destroy_plan_text(doomed),
+            as_markdown=lambda: md.destroy_plan_markdown(doomed),
         )
         changes = doomed.has_changes
     else:
@@ -77,6 +79,7 @@ def plan(
                 output,
                 as_json=lambda: json_doc.refreshed_plan_json(refreshed, report),
                 as_text=lambda: text.refreshed_plan_text(refreshed, report),
+                as_markdown=lambda: md.plan_markdown(report, opts, refreshed),
             )
             read_ok = refreshed.ok  # a plan made on what could not be read is not one to act on
         else:
@@ -86,6 +89,7 @@ def plan(
                 output,
                 as_json=lambda: json_doc.plan_json(report),
                 as_text=lambda: text.plan_text(report),
+                as_markdown=lambda: md.plan_markdown(report, opts),
             )
         if opts.targets:
             warn_partial(report)

@@ -11,8 +11,9 @@ from kayse_pipeline.cli.options import (
     max_reads_option,
     max_wait_option,
     options,
-    target_options,
+    report_options,
 )
+from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.cli.output import show
 from kayse_pipeline.cli.output.json_doc import refresh_json
 from kayse_pipeline.cli.output.progress import progress_bar
@@ -21,7 +22,7 @@ from kayse_pipeline.run import refresh as lifecycle
 
 
 @click.command()
-@target_options
+@report_options
 @max_wait_option
 @max_reads_option
 @click.pass_context
@@ -38,7 +39,12 @@ def refresh(
         result = lifecycle.refresh(
             opts, max_reads=max_reads, on_wait=progress.waiting, log=debug_log(ctx)
         )
-    show(output, as_json=lambda: refresh_json(result), as_text=lambda: refresh_text(result))
+    show(
+        output,
+        as_json=lambda: refresh_json(result),
+        as_text=lambda: refresh_text(result),
+        as_markdown=lambda: md.refresh_markdown(result, opts),
+    )
     if (code := signals.exit_code(stop)) is not None:
         click.echo(f"stopped by {stop.reason}: what was read so far is saved", err=True)
         ctx.exit(code)

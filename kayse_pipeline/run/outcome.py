@@ -24,6 +24,7 @@ class Outcome(Generic[A]):
     id: int | None
     action: A
     message: str | None = None
+    fields: tuple[str, ...] = ()  # refresh's drifted: the names of the fields that differ
 
 
 @dataclass

@@ -304,7 +304,8 @@ def _compare(
     saved = state.get(symbol)
     if saved is not None and saved.fingerprint != DRIFT:
         state.save_ids(record.kind, [(symbol, record_id, DRIFT)])
-    return Outcome(record.kind, symbol, record_id, "drifted", drift_note(record.kind, diffs))
+    note = drift_note(record.kind, diffs)
+    return Outcome(record.kind, symbol, record_id, "drifted", note, tuple(diffs))
 
 
 def drift_note(kind: Kind, fields: Iterable[str]) -> str:

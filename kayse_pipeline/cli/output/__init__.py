@@ -22,10 +22,18 @@ def echo_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2))
 
 
-def show(output: str, *, as_json: Callable[[], Any], as_text: Callable[[], str]) -> None:
+def show(
+    output: str,
+    *,
+    as_json: Callable[[], Any],
+    as_text: Callable[[], str],
+    as_markdown: Callable[[], str] | None = None,
+) -> None:
     """Print a result on stdout in the format asked for; only that format is built."""
     if output == "json":
         echo_json(as_json())
+    elif output == "markdown" and as_markdown is not None:
+        click.echo(as_markdown(), nl=False)
     else:
         click.echo(colour.marks(as_text()))
 
