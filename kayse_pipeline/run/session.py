@@ -25,11 +25,17 @@ from kayse_pipeline.api.client import (
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
 from kayse_pipeline.api.stop import Stop
-from kayse_pipeline.errors import ConfigError, Diagnostic, UsageError
+from kayse_pipeline.errors import ConfigError, Diagnostic, StateLockedError, UsageError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
 from kayse_pipeline.model import Manifest
-from kayse_pipeline.state import SANDBOX_TARGET, StateStore, default_state_path, normalize_target
+from kayse_pipeline.state import (
+    SANDBOX_TARGET,
+    StateStore,
+    default_state_path,
+    normalize_target,
+)
+from kayse_pipeline.state_lock import lock_holder
 
 DEADLINE_ENV = "KAYSE_REQUEST_TIMEOUT"
 
@@ -212,3 +218,14 @@ def session(
             closing.enter_context(state)  # compacts the journal and drops the lock at the end
         with ExitStack() as clients:  # closed before the state
             yield Session(options, manifest, state, on_wait, log, clients)
+
+
+def refuse_while_running(path: Path) -> None:
+    """A plan made while another run writes the state would call its requests in flight
+    unknown: say that an apply is running, and which, instead."""
+    holder = lock_holder(path)
+    if holder is not None:
+        raise StateLockedError(
+            f"an apply is running on {path} ({holder}); its records in flight are not "
+            "unknown: plan again when it has finished"
+        )
