@@ -162,11 +162,7 @@ def refresh_markdown(result: RefreshResult, options: Options) -> str:
             _title("refresh", str(options.manifest), options.target),
             _refresh_section(result),
             _records(
-                [
-                    f"{escape(f.action)}: {escape(f.kind)} {code(f.symbol)}"
-                    + (f" (id {f.id})" if f.id is not None else "")
-                    for f in result.outcomes
-                ],
+                [_line(f.action, f.kind, f.symbol, f.id) for f in result.outcomes],
                 f"Records read ({len(result.outcomes)})",
             ),
         ]
@@ -181,11 +177,7 @@ def destroy_plan_markdown(plan: DestroyPlan) -> str:
     stages = [f"{per_kind[k]['delete']} delete" for k in ("contact", "case", "list")]
     stages += [f"{sum(len(d.ids) for d in plan.detaches)} member(s) off"]
     stages += [f"{per_kind['campaign']['delete']} delete"]
-    records = [
-        f"{escape(d.action)}: {escape(d.kind)} {code(d.symbol)}"
-        + (f" (id {d.id})" if d.id is not None else "")
-        for d in plan.records
-    ]
+    records = [_line(d.action, d.kind, d.symbol, d.id) for d in plan.records]
     return assemble(
         [
             _title("destroy plan", str(plan.manifest.path), plan.target),
@@ -224,11 +216,7 @@ def destroy_markdown(plan: DestroyPlan, result: DestroyResult) -> str:
     ]
     if result.stopped:
         lines += ["", f"Stopped: {escape(result.stopped)}"]
-    records = [
-        f"{escape(o.action)}: {escape(o.kind)} {code(o.symbol)}"
-        + (f" (id {o.id})" if o.id is not None else "")
-        for o in result.outcomes
-    ]
+    records = [_line(o.action, o.kind, o.symbol, o.id) for o in result.outcomes]
     return assemble(
         [
             _title("destroy", str(plan.manifest.path), plan.target),
@@ -354,6 +342,12 @@ def _drift(result: RefreshResult | None) -> dict[str, str]:
         if f.action == "drifted" and f.fields:
             found[f.symbol] = "changed in Kayse (" + ", ".join(code(n) for n in f.fields) + ")"
     return found
+
+
+def _line(action: str, kind: str, symbol: str, record_id: int | None) -> str:
+    """One record: what happens to it, its kind, symbol and ID (never a field value)."""
+    shown = f" (id {record_id})" if record_id is not None else ""
+    return f"{escape(action)}: {escape(kind)} {code(symbol)}{shown}"
 
 
 def _cost(requests: int) -> str:
