@@ -38,6 +38,10 @@ COMMANDS: dict[str, Entry] = {
         "kayse_pipeline.cli.doctor",
         "Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply.",
     ),
+    "init": Entry(
+        "kayse_pipeline.cli.init",
+        "Write a recipe repository in DIR (default: here): recipe, CI workflow, hooks, .gitignore.",
+    ),
     "import": Entry(
         "kayse_pipeline.cli.import_",
         "Save Kayse record ID under SYMBOL, once Kayse shows it, so that apply updates it.",

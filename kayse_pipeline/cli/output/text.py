@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import shlex
 from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from kayse_pipeline import advice
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # for annotations only: validate's output loads no later stag
     from kayse_pipeline.run.executor import ApplyResult
     from kayse_pipeline.run.refresh import Adopted, RefreshResult
     from kayse_pipeline.run.session import Options
+    from kayse_pipeline.scaffold.columns import ColumnMap
     from kayse_pipeline.state import Saved
 
 HOURLY_BUDGET = 500  # Kayse's documented requests per hour per key
@@ -320,5 +322,31 @@ def doctor_text(report: DoctorReport) -> str:
         "",
         f"{_plural(report.requests, 'request')} sent ({methods}); "
         f"{counts['failed']} failed, {_plural(counts['warning'], 'warning')}",
+    ]
+    return "\n".join(lines)
+
+
+def init_text(
+    folder: Path, written: Sequence[Path], columns: ColumnMap | None, manifest: PurePosixPath
+) -> str:
+    """What init wrote, how the CSV's columns were mapped, and the first commands to run."""
+    lines = [f"Wrote a recipe repository in {folder}:"]
+    lines += [f"  {path.relative_to(folder)}" for path in written]
+    if columns is not None:
+        mapped = {column: field for field, column in columns.fields.items()}
+        lines += ["", f"Columns of {columns.file}:"]
+        lines.append(f"  {columns.id_column} -> symbols and external_source_id")
+        if columns.case_number:
+            lines.append(f"  {columns.case_number} -> case_number")
+        if columns.full_name:
+            lines.append(f"  {columns.full_name} -> first_name (the whole name)")
+        lines += [f"  {column} -> {field}" for column, field in mapped.items()]
+        lines += [f"  {column}: not mapped ({why})" for column, why in columns.unmapped.items()]
+    where = "" if folder == Path(".") else f"cd {shlex.quote(str(folder))}\n  "
+    lines += [
+        "",
+        "Next:",
+        f"  {where}kayse-pipeline validate {manifest}",
+        f"  kayse-pipeline apply {manifest} --sandbox",
     ]
     return "\n".join(lines)

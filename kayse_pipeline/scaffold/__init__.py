@@ -1,0 +1,1 @@
+"""``kayse-pipeline init``: a recipe repository that validates and applies at once."""
