@@ -33,7 +33,7 @@ from kayse_pipeline.errors import (
     UsageError,
 )
 
-__version__ = "0.1.0"  # the one place of the version: hatchling reads it for the package
+__version__ = "0.2.0"  # the one place of the version: hatchling reads it for the package
 
 # name -> module that defines it
 _LAZY = {

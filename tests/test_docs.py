@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
+from kayse_pipeline import __version__
 from kayse_pipeline.cli.main import cli
 from testing.cli import subcommands
 
@@ -50,3 +51,14 @@ def test_schema_is_published_where_the_modeline_points() -> None:
     published = ROOT / "schemas" / "manifest.schema.json"
     packaged = ROOT / "kayse_pipeline" / "manifest" / "manifest_schema.json"
     assert published.read_bytes() == packaged.read_bytes()
+
+
+def test_readme_gives_the_install_lines_and_the_one_version() -> None:
+    assert "pipx install kayse-pipeline" in README
+    assert "pip install kayse-pipeline" in README
+    pins = re.findall(r"kayse-pipeline==([0-9][0-9.]*)", README)
+    assert pins and set(pins) == {__version__}
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'dynamic = ["version"]' in project
+    assert '[tool.hatch.version]\npath = "kayse_pipeline/__init__.py"' in project
+    assert "python -m build" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
