@@ -304,3 +304,35 @@ def test_values_given_reach_kayse(recipe: Path, server: SandboxProcess) -> None:
     assert run.code == 2, run.stderr
     run = kayse([*args, "--var", "AGENT=agent_from_file"], cwd=recipe, url=server.url, env=env)
     assert (run.code, run.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("variable", "allow"),
+    [
+        ("KAYSE_API_KEY", ""),
+        ("GITHUB_TOKEN", ""),
+        ("KAYSE_API_KEY", "allow_variables: [KAYSE_API_KEY]\n"),
+    ],
+)
+def test_a_secret_in_a_manifest_is_never_sent(
+    tmp_path: Path, server: SandboxProcess, variable: str, allow: str
+) -> None:
+    # Issue 11, finding 15: the key went to Kayse as a contact's field and to stderr.
+    contacts = m(f"""
+        contacts:
+          maria:
+            first_name: Maria
+            last_name: Garcia
+            external_source: other
+            external_source_id: ${{{variable}}}
+    """)
+    (tmp_path / "m.yaml").write_text(f"version: 1\n{allow}{contacts}")
+    env = {"GITHUB_TOKEN": "ghp_secretvalue"}
+    for command in (["apply", "m.yaml"], ["plan", "m.yaml"], ["validate", "m.yaml"]):
+        run = kayse(command, cwd=tmp_path, url=server.url, key=server.api_key, env=env)
+        assert run.code == 1
+        assert "contacts.maria.external_source_id: " in run.stderr
+        assert server.api_key not in run.stdout + run.stderr
+        assert "ghp_secretvalue" not in run.stdout + run.stderr
+    assert server.stats()["requests"] == 0
+    assert not list(tmp_path.glob("m.state.json*"))
