@@ -141,6 +141,15 @@ def test_init_twice_changes_nothing(tmp_path: Path) -> None:
     assert _snapshot(repo) == before
 
 
+def test_a_csv_already_beside_the_recipe_is_not_copied(tmp_path: Path) -> None:
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "intake.csv").write_text(CSVS["titled"])
+    run = kayse(["init", "--from-csv", "recipes/intake.csv"], cwd=tmp_path, key=None)
+    assert run.code == 0, run.stderr
+    assert "recipes/intake.csv" not in run.stdout.split("Columns")[0]
+    assert kayse(["validate", "recipes/leads.yaml"], cwd=tmp_path, key=None).code == 0
+
+
 def test_one_existing_file_stops_everything(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("node_modules/\n")
     run = kayse(["init"], cwd=tmp_path, key=None)

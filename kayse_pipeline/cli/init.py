@@ -20,8 +20,8 @@ from kayse_pipeline.scaffold.recipe import MANIFEST, scaffold, write
 )
 def init(folder: Path, csv_path: Path | None) -> None:
     """Write a recipe repository in DIR (default: here): recipe, CI workflow, hooks, .gitignore."""
-    made = scaffold(csv_path)
     if folder.exists() and not folder.is_dir():
         raise click.UsageError(f"{folder} is not a folder")
+    made = scaffold(folder, csv_path)
     written = write(folder, made.files)
     click.echo(init_text(folder, written, made.columns, MANIFEST))

@@ -52,8 +52,11 @@ def template(name: str) -> str:
     return resources.files("kayse_pipeline.scaffold").joinpath("templates", name).read_text("utf-8")
 
 
-def scaffold(csv_path: Path | None = None) -> Scaffold:
-    """The files of a new recipe repository; with a CSV, a recipe that reads its rows."""
+def scaffold(folder: Path, csv_path: Path | None = None) -> Scaffold:
+    """The files of a new recipe repository in ``folder``; with a CSV, a recipe over its rows.
+
+    The CSV is copied beside the recipe, unless it is there already.
+    """
     values = {"version": __version__, "manifest": str(MANIFEST)}
     files: dict[PurePosixPath, bytes] = {}
     columns = None
@@ -63,7 +66,8 @@ def scaffold(csv_path: Path | None = None) -> Scaffold:
         header, rows = read_csv(csv_path)
         columns = guess(csv_path.name, header, rows)
         csv_name = MANIFEST.parent / csv_path.name
-        files[csv_name] = csv_path.read_bytes()
+        if (folder / csv_name).resolve() != csv_path.resolve():
+            files[csv_name] = csv_path.read_bytes()
         manifest = _rows_recipe(columns, values)
     files[MANIFEST] = manifest.encode()
     files[WORKFLOW] = template("github-workflow.yml").encode()
