@@ -234,6 +234,7 @@ def test_the_hook_entry_checks_the_files_it_is_given(tmp_path: Path) -> None:
     (tmp_path / "recipes" / "broken.yaml").write_text("version: 1\nlists: {q2: {nme: Q2}}\n")
     run = kayse(["validate", "recipes/leads.yaml", "recipes/broken.yaml"], cwd=tmp_path, key=None)
     assert run.code == 1
-    assert run.stderr == (
-        "recipes/broken.yaml:2:15: lists.q2: unknown field 'nme' (did you mean 'name'?)\n"
-    )
+    assert run.stderr.splitlines() == [
+        "recipes/broken.yaml:2:9: lists.q2.name: required field missing",
+        "recipes/broken.yaml:2:14: lists.q2: unknown field 'nme' (did you mean 'name'?)",
+    ]

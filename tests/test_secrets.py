@@ -274,6 +274,7 @@ EXERCISED: dict[str, set[tuple[str, ...]]] = {
         ("sandbox", "reset"),
         ("sandbox", "serve"),
     },
+    "init": {("init",)},
 }
 
 
@@ -351,3 +352,10 @@ def test_teardown_and_sandbox_commands_leak_nothing(tmp_path: Path) -> None:
             h.serve(debug=debug, env_key=env_key)
     sandbox_dirs = [server.dir, tmp_path / "inprocess-sandbox", tmp_path / "serve-sandbox"]
     assert_no_leak(h, sandbox_dirs, "teardown")
+
+
+def test_init_leaks_nothing(tmp_path: Path) -> None:
+    h = prepare(tmp_path)
+    h.run(["init"], ["repo", "--from-csv", "rows.csv"])  # writes, then refuses to overwrite
+    assert (tmp_path / "repo" / "recipes" / "leads.yaml").is_file()
+    assert_no_leak(h, [], "init")
