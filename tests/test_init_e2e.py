@@ -63,7 +63,8 @@ def rows(text: str) -> list[list[str]]:
 
 
 def dump(cwd: Path) -> dict[str, list[dict[str, Any]]]:
-    run = kayse(["sandbox", "dump"], cwd=cwd, key=None)
+    """The sandbox's records: its folder is beside the recipe's state."""
+    run = kayse(["sandbox", "dump", "--dir", "recipes/.kayse-sandbox"], cwd=cwd, key=None)
     assert run.code == 0, run.stderr
     records: dict[str, list[dict[str, Any]]] = json.loads(run.stdout)
     return records
