@@ -181,20 +181,17 @@ def test_a_csv_init_cannot_use(tmp_path: Path, text: str, message: str) -> None:
     assert not (tmp_path / "repo").exists()
 
 
-def test_the_workflow_is_the_repository_example_pinned_to_this_version(tmp_path: Path) -> None:
+def test_the_workflow_is_the_repository_example(tmp_path: Path) -> None:
     assert kayse(["init"], cwd=tmp_path, key=None).code == 0
     written = (tmp_path / ".github" / "workflows" / "kayse.yml").read_bytes()
-    assert written == (ROOT / "ci" / "example-workflow.yml").read_bytes()
+    assert written == (ROOT / "examples" / "github" / "kayse.yml").read_bytes()
     workflow = yaml.safe_load(written)
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
-    ours = [s for s in steps if s["uses"].startswith("kayse-pipeline/kayse-pipeline@")]
-    assert [s["uses"] for s in ours] == [f"kayse-pipeline/kayse-pipeline@v{__version__}"] * 2
-    assert {str(s["with"]["version"]) for s in ours} == {__version__}
-    action = ROOT / "action.yml"
-    if action.exists():  # the Action's inputs are what the workflow gives it
-        inputs = set(yaml.safe_load(action.read_text())["inputs"])
-        for step in ours:
-            assert set(step["with"]) <= inputs
+    ours = [s for s in steps if s.get("uses", "").startswith("kayse-pipeline/kayse-pipeline@")]
+    assert ours
+    inputs = set(yaml.safe_load((ROOT / "action.yml").read_text())["inputs"])
+    for step in ours:  # the Action's inputs are what the workflow gives it
+        assert set(step["with"]) <= inputs
 
 
 def test_pre_commit_config_uses_this_repository_hook(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """``init``: the files of a recipe repository that validates and applies at once.
 
 The files come from templates shipped in the package (``scaffold/templates``); the
-example workflow is the repository's own (``ci/example-workflow.yml`` links to it). No
+example workflow is the repository's own (``examples/github/kayse.yml`` links to it). No
 file that exists is ever overwritten: every target is checked first, and a file that
 appears meanwhile stops the writing and removes what this call wrote.
 """
