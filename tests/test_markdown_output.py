@@ -88,6 +88,33 @@ def test_no_personal_value_and_no_key_in_any_report(tmp_path: Path) -> None:
     assert "kayse-pipeline destroy" in text and "deleted" in text
 
 
+def test_skipped_rows_are_counted_and_placed_never_shown(tmp_path: Path) -> None:
+    manifest = write_import(tmp_path, 3)
+    text = manifest.read_text().replace(
+        "file: leads.csv\n", "file: leads.csv\n    on_bad_row: skip\n"
+    )
+    manifest.write_text(text)
+    personal = [
+        "Zelda",
+        "Quixote",
+        "zelda.quixote@example.com",
+        "555-CALL-ZQ",
+        "Waco",
+        "1979-02-28",
+    ]
+    with (tmp_path / "leads.csv").open("a", encoding="utf-8") as csv:
+        csv.write(f"IN-BAD001,{','.join(personal[:5])},TX,{personal[5]},Boat fire,2026-06-01\n")
+    out = sandbox_run(["plan", "leads.yaml", "--sandbox", "--output", "markdown"], tmp_path)
+    assert "Leads\\: 1 bad row\\(s\\) skipped \\(on\\_bad\\_row\\: skip\\)" in out
+    assert (
+        "<details>\n<summary>Bad rows skipped (1)</summary>\n\n"
+        "- <code>leads.csv:5</code>: contacts\\.lead\\_in\\_bad001\\.mobile "
+        "\\(column 'phone'\\)\\: not a phone number\\: it has letters"
+    ) in out
+    assert out.count("<details>") == out.count("</details>") == 2
+    assert {value for value in personal if value.lower() in out.lower()} == set()
+
+
 def test_drifted_fields_are_named_never_shown(tmp_path: Path) -> None:
     write_import(tmp_path, 3)
     with running_sandbox(tmp_path) as server:

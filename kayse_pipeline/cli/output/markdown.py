@@ -4,7 +4,8 @@ comment or ``$GITHUB_STEP_SUMMARY``.
 A report shows the target, counts per kind, the requests in order with their budget
 time, the names (never the values) of fields known to change, unknown records with the
 commands that resolve them, warnings, a Mermaid diagram of the five steps and, folded
-away, a line per record. It never holds a field value or the key, and it always fits in
+away, the data rows left out (``on_bad_row: skip``, a place and a reason each) and a line
+per record. It never holds a field value or the key, and it always fits in
 ``COMMENT_LIMIT`` characters: sections are summarised whole, never cut.
 """
 
@@ -25,8 +26,9 @@ from kayse_pipeline.cli.output.markdown_blocks import (
     escape,
     table,
 )
+from kayse_pipeline.cli.output.notes import notes_summary
 from kayse_pipeline.cli.output.text import PLAN_MARK, budget_time, unknown_advice
-from kayse_pipeline.model import KIND_ORDER
+from kayse_pipeline.model import KIND_ORDER, LoadNotes
 from kayse_pipeline.plan.apply import Step
 from kayse_pipeline.plan.destroy import DestroyPlan
 from kayse_pipeline.run.apply import PlanReport
@@ -95,6 +97,7 @@ def plan_markdown(
                 "",
                 _cost(plan.requests)
                 + ("" if plan.has_changes else ": nothing to do, Kayse already matches."),
+                *_leads(report.manifest.notes),
             ]
         ),
         _steps_section(plan.steps),
@@ -102,6 +105,7 @@ def plan_markdown(
         _listed("Updates (field names only, never values)", updates, priority=3),
         _listed("Warnings", warnings, priority=3),
         _unknowns(options, report, unknown),
+        _skipped_rows(report.manifest.notes),
         _records(records, f"Records to change ({len(records)})"),
     ]
     return assemble([s for s in sections if s.lines])
@@ -136,6 +140,7 @@ def apply_markdown(report: PlanReport, result: ApplyResult, options: Options) ->
         lines += ["", f"Stopped: {escape(result.stopped)}"]
     if skipped:
         lines += ["", f"{skipped} record(s) not reached or waiting for another: run apply again."]
+    lines += _leads(report.manifest.notes)
     unknown = [o.symbol for o in result.outcomes if o.action == "unknown"]
     records = [
         f"{escape(o.kind)} {code(o.symbol)} "
@@ -150,6 +155,7 @@ def apply_markdown(report: PlanReport, result: ApplyResult, options: Options) ->
         _listed("Problems", problems, priority=3),
         _unknowns(options, report, unknown),
         _listed("Membership changes", [escape(c) for c in result.membership_changes], priority=2),
+        _skipped_rows(report.manifest.notes),
         _records(records, f"Records ({len(records)})"),
     ]
     return assemble([s for s in sections if s.lines])
@@ -330,6 +336,27 @@ def _records(lines: Sequence[str], summary: str) -> Section:
         details(summary, body),
         details(summary, [f"{len(lines)} records: see `--output json`."]),
         priority=1,
+    )
+
+
+def _leads(notes: LoadNotes) -> list[str]:
+    """The count of skipped rows and normalised values, as in the text summary."""
+    leads = notes_summary(notes)
+    return ["", escape(leads)] if leads else []
+
+
+def _skipped_rows(notes: LoadNotes) -> Section:
+    """Data rows left out, folded away: a ``FILE:LINE`` and a reason each, never a value."""
+    skipped = notes.skipped_rows
+    if not skipped:
+        return Section.of([])
+    summary = f"Bad rows skipped ({len(skipped)})"
+    items = [f"{code(f'{n.file}:{n.line}')}: {escape(n.message)}" for n in skipped]
+    more = "… and {n} more: see `--output json`"
+    return Section.of(
+        details(summary, bullet_list(items, budget=COMMENT_LIMIT // 4, more=more)),
+        details(summary, [f"{len(skipped)} rows: see `--output json`."]),
+        priority=2,
     )
 
 
