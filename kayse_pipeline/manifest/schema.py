@@ -202,6 +202,8 @@ def _value_message(error: ValidationError, path: NodePath, patterns: Mapping[str
         return "needs at least one run" if path[-1:] == ("runs",) else "must not be empty"
     if kind == "minimum":
         return f"must be {expected} or more, not {show_field(value, path)}"
+    if kind == "maximum":
+        return f"must be {expected} or less (a Kayse ID), not {show_field(value, path)}"
     if kind == "const":
         return f"must be {show(expected)}, not {show_field(value, path)}"
     if is_personal(path):  # jsonschema's own messages quote the value

@@ -90,6 +90,8 @@ class PredicateCompiler:
             return lambda item: not isinstance(item, str) or search(item) is not None
         if keyword == "minimum":
             return lambda item: not _is_number(item) or item >= value
+        if keyword == "maximum":
+            return lambda item: not _is_number(item) or item <= value
         if keyword == "minItems":
             return lambda item: not isinstance(item, list) or len(item) >= value
         if keyword == "items":

@@ -47,6 +47,12 @@ _PLAIN = "plain"  # an untagged, unquoted scalar, typed by _plain() below
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.")
+# No manifest nests deeper than a dozen levels. Past this a node is refused at its place,
+# before libyaml's own limit (1,000) or Python's recursion limit is met.
+MAX_DEPTH = 64
+# Python refuses to read decimal integers of more than 4,300 digits; no manifest needs 20.
+MAX_INTEGER_DIGITS = 30
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 # pyyaml's YAML 1.1 number forms, without the base-60 ones (17:00 stays a string).
 _INT_FORM = re.compile(r"[-+]?(?:0b[0-1_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+)\Z")
 _FLOAT_FORM = re.compile(
@@ -147,6 +153,8 @@ def load_yaml(text: str, file: str) -> Document:
             composer.dispose()
     except yaml.YAMLError:
         raise ManifestError([_syntax_diagnostic(text, file)]) from None
+    except RecursionError:  # a parser without libyaml's nesting limit
+        raise ManifestError([_depth_diagnostic(text, file) or _too_deep(file, 1, 1)]) from None
     # Only a text with a '*' can hold an alias; the event scan is skipped otherwise.
     aliases = _alias_diagnostics(text, file) if "*" in text else []
     builder = _Builder(file, track_aliases=bool(aliases))
@@ -171,7 +179,10 @@ class _Builder:
     def problem(self, line: int, column: int, message: str) -> None:
         self.problems.append(Diagnostic(self.file, line, column, message))
 
-    def build(self, node: Node, loc: Loc) -> Any:
+    def build(self, node: Node, loc: Loc, depth: int = 1) -> Any:
+        if depth > MAX_DEPTH:
+            self.problems.append(_too_deep(self.file, loc.line, loc.column))
+            return None
         if self.track_aliases:
             # An alias shares its anchor's node; expanding it again could explode.
             if id(node) in self.seen:
@@ -182,7 +193,7 @@ class _Builder:
         if node.tag != (_MAP if isinstance(node, MappingNode) else _SEQ):
             self.problem(loc.line, loc.column, f"unsupported YAML tag '{_written(node.tag)}'")
         if isinstance(node, MappingNode):
-            return self.mapping(node, loc)
+            return self.mapping(node, loc, depth)
         items: list[Any] = []
         children: list[Loc] = []
         for item in node.value:
@@ -190,11 +201,11 @@ class _Builder:
             line, column = mark.line + 1, mark.column + 1
             child = Loc(line, column, line, column)
             children.append(child)
-            items.append(self.build(item, child))
+            items.append(self.build(item, child, depth + 1))
         loc.children = children
         return items
 
-    def mapping(self, node: MappingNode, loc: Loc) -> dict[str, Any]:
+    def mapping(self, node: MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         children: dict[str, Loc] = {}
         for key_node, value_node in node.value:
@@ -215,16 +226,27 @@ class _Builder:
             children[key] = child
             if value_node.tag == _PLAIN and not self.track_aliases:
                 value = value_node.value  # the common case, inlined for big manifests
-                result[key] = _plain(value) if not value or value[0] in _MAYBE_NOT_STR else value
+                if value and value[0] not in _MAYBE_NOT_STR:
+                    result[key] = value
+                else:
+                    result[key] = self.plain(value, child)
             else:
-                result[key] = self.build(value_node, child)
+                result[key] = self.build(value_node, child, depth + 1)
         loc.children = children
         return result
+
+    def plain(self, value: str, loc: Loc) -> Any:
+        """A plain scalar's value; a number too long to read is a problem at its place."""
+        try:
+            return _plain(value)
+        except _NumberTooLong as exc:
+            self.problem(loc.line, loc.column, str(exc))
+            return None
 
     def scalar(self, node: ScalarNode, loc: Loc) -> Any:
         tag, value = node.tag, node.value
         if tag == _PLAIN:
-            return _plain(value)
+            return self.plain(value, loc)
         if tag in (_STR, _TIMESTAMP):
             return value
         if tag == _NULL:
@@ -234,10 +256,14 @@ class _Builder:
         if tag in (_INT, _FLOAT):  # an explicit !!int or !!float
             try:
                 return _integer(value) if tag == _INT else _float(value)
+            except _NumberTooLong as exc:
+                self.problem(loc.line, loc.column, str(exc))
+                return None
             except (ValueError, IndexError):
                 pass
         if tag in (_BOOL, _INT, _FLOAT):
-            self.problem(loc.line, loc.column, f"'{value}' is not a valid {tag[len(_TAG) :]}")
+            shown = value if len(value) <= 40 else f"{value[:37]}..."
+            self.problem(loc.line, loc.column, f"'{shown}' is not a valid {tag[len(_TAG) :]}")
         else:
             self.problem(loc.line, loc.column, f"unsupported YAML tag '{_written(tag)}'")
         return None
@@ -261,8 +287,17 @@ def _plain(value: str) -> Any:
     return value
 
 
+class _NumberTooLong(ValueError):
+    """An integer with more digits than ``MAX_INTEGER_DIGITS``."""
+
+
 def _integer(text: str) -> int:
     digits = text.replace("_", "")
+    if len(digits.lstrip("+-")) > MAX_INTEGER_DIGITS + 2:  # "0x" and "0b" prefixes
+        raise _NumberTooLong(
+            f"a number of {len(digits.lstrip('+-'))} digits is too long (at most "
+            f"{MAX_INTEGER_DIGITS})"
+        )
     sign = -1 if digits[0] == "-" else 1
     digits = digits.lstrip("+-")
     if digits.startswith("0b"):
@@ -300,14 +335,66 @@ def _alias_diagnostics(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
+def _too_deep(file: str, line: int, column: int) -> Diagnostic:
+    return Diagnostic(file, line, column, f"invalid YAML: nested deeper than {MAX_DEPTH} levels")
+
+
+def _depth_diagnostic(text: str, file: str) -> Diagnostic | None:
+    """Where the text first nests deeper than ``MAX_DEPTH``, read as events (no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Composer):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    return _too_deep(file, line, column)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:  # libyaml stops at 1,000 levels before any event
+        mark = exc.problem_mark
+        if "nesting depth" in (exc.problem or "") and mark is not None:
+            return _too_deep(file, mark.line + 1, mark.column + 1)
+    except yaml.YAMLError:
+        pass
+    return None
+
+
+def _surrogate_diagnostic(text: str, file: str) -> Diagnostic | None:
+    """The first ``\\uD800``-style escape that is half of a surrogate pair, not a character."""
+    for found in _SURROGATE_ESCAPE.finditer(text):
+        high = found[0][3].lower() in "89ab"
+        after = text[found.end() : found.end() + 6]
+        if high and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", after):
+            continue
+        before = text[max(0, found.start() - 6) : found.start()]
+        if not high and _SURROGATE_ESCAPE.fullmatch(before) and before[3].lower() in "89ab":
+            continue
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+        return Diagnostic(
+            file,
+            line,
+            column,
+            f"invalid YAML: '{found[0]}' is half of a surrogate pair, not a character",
+        )
+    return None
+
+
 def _syntax_diagnostic(text: str, file: str) -> Diagnostic:
     """The pure-Python parser's account of why ``text`` is not one YAML document."""
+    deep = _depth_diagnostic(text, file)
+    if deep is not None:
+        return deep
     try:
         loader = yaml.SafeLoader(text)
         try:
             loader.get_single_node()
         finally:
             loader.dispose()
+    except RecursionError:
+        return _too_deep(file, 1, 1)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -325,5 +412,5 @@ def _syntax_diagnostic(text: str, file: str) -> Diagnostic:
         )
     except yaml.YAMLError as exc:
         return Diagnostic(file, 1, 1, f"invalid YAML: {exc}")
-    # The fast parser refused what the pure-Python one accepts: report it plainly.
-    return Diagnostic(file, 1, 1, "invalid YAML")
+    # The fast parser refused what the pure-Python one accepts (a lone surrogate).
+    return _surrogate_diagnostic(text, file) or Diagnostic(file, 1, 1, "invalid YAML")

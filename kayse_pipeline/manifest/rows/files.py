@@ -27,6 +27,8 @@ from typing import IO, Any, BinaryIO, Literal
 
 from kayse_pipeline.safe_files import RefusedFile, human_size, open_regular
 
+from kayse_pipeline.bounds import loads_json
+
 Format = Literal["csv", "jsonl"]
 FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Far above any intake export (a million leads are about 200 MB), far below what hurts.
@@ -215,7 +217,7 @@ class DataFile:
             if not raw.strip():
                 continue
             try:
-                item = json.loads(raw.decode("utf-8"))
+                item = loads_json(raw.decode("utf-8"))
             except UnicodeDecodeError:
                 yield FileProblem(line, 1, "not UTF-8 text")
                 continue
