@@ -17,7 +17,7 @@ from kayse_pipeline.cli.options import (
     target_option,
     warn_partial,
 )
-from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
+from kayse_pipeline.cli.output import echo_notes, json_doc, say, show, text
 from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.cli.output.junit import write_junit
 from kayse_pipeline.cli.output.progress import progress_bar
@@ -66,11 +66,11 @@ def apply(
     if opts.targets:
         warn_partial(report)
     if advice := text.apply_advice(opts, report, result):
-        click.echo(advice, err=True)
+        say(advice, err=True)
     if junit_error:
-        click.echo(f"error: {junit_error}", err=True)
+        say(f"error: {junit_error}", err=True)
     if (code := signals.exit_code(stop)) is not None:
-        click.echo(
+        say(
             signals.stopped_summary(stop, (o.action for o in result.outcomes), opts.state_path),
             err=True,
         )

@@ -16,7 +16,7 @@ from kayse_pipeline.cli.options import (
     target_option,
 )
 from kayse_pipeline.cli.output import markdown as md
-from kayse_pipeline.cli.output import show
+from kayse_pipeline.cli.output import say, show
 from kayse_pipeline.cli.output.json_doc import destroy_json
 from kayse_pipeline.cli.output.progress import progress_bar
 from kayse_pipeline.cli.output.text import destroy_plan_text, destroy_text
@@ -82,6 +82,6 @@ def _confirm(plan: DestroyPlan) -> bool:
             f"destroy would delete {plan.count('delete')} record(s) in Kayse: run it on a "
             "terminal to confirm, or pass --yes; nothing was sent"
         )
-    click.echo(destroy_plan_text(plan), err=True)
+    say(destroy_plan_text(plan), err=True)
     with signals.default_interrupts():  # Ctrl-C at the prompt leaves it, as in any prompt
         return click.confirm("Delete these records from Kayse?", default=False, err=True)

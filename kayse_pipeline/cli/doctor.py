@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from kayse_pipeline.cli.options import Target, debug_log, doctor_options, options
-from kayse_pipeline.cli.output import echo_json
+from kayse_pipeline.cli.output import echo_json, say
 from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
 from kayse_pipeline.cli.output.json_doc import doctor_json
 from kayse_pipeline.cli.output.text import doctor_text
@@ -31,8 +31,8 @@ def doctor(
     if output == "json":
         echo_json(doctor_json(report))
     elif output == "markdown":
-        click.echo(doctor_markdown(report))
+        say(doctor_markdown(report))
     else:
-        click.echo(doctor_text(report))
+        say(doctor_text(report))
     if not report.ok:
         ctx.exit(1)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import click
 
 from kayse_pipeline import __version__
-from kayse_pipeline.cli.output import colour
+from kayse_pipeline.cli.output import colour, say
 from kayse_pipeline.errors import KayseError, ManifestError
 
 
@@ -105,10 +105,10 @@ class KayseGroup(click.Group):
 
             # FILE:LINE:COL lines that editors and CI annotations parse.
             print_warnings(exc.warnings)
-            click.echo(colour.error(str(exc)), err=True)
+            say(str(exc), err=True, style=colour.error)
             ctx.exit(1)
         except KayseError as exc:
-            click.echo(colour.error(f"error: {exc}"), err=True)
+            say(f"error: {exc}", err=True, style=colour.error)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("interrupted: everything Kayse answered so far is saved", err=True)

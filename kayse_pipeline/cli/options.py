@@ -16,7 +16,7 @@ import click
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
 from kayse_pipeline.bounds import MAX_ID, parse_id
-from kayse_pipeline.cli.output import colour
+from kayse_pipeline.cli.output import colour, say
 from kayse_pipeline.cli.output.text import target_warnings, unknown_advice, warning_line
 from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
 from kayse_pipeline.manifest.variables import Given, given_values
@@ -73,7 +73,7 @@ def given() -> Given:
 def print_warnings(warnings: Sequence[Diagnostic]) -> None:
     """Each warning on stderr as ``FILE:LINE:COL: warning: message``."""
     for warning in warnings:
-        click.echo(colour.warning(warning_line(warning)), err=True)
+        say(warning_line(warning), err=True, style=colour.warning)
 
 
 def warn_partial(report: PlanReport) -> None:
@@ -82,7 +82,7 @@ def warn_partial(report: PlanReport) -> None:
 
     planned = (r.symbol for r in report.plan.records)
     for line in target_warnings(left_out(report.manifest, planned), report.manifest):
-        click.echo(colour.warning(line), err=True)
+        say(line, err=True, style=colour.warning)
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ def debug_log(ctx: click.Context) -> Callable[[str], None] | None:
     """Where the redacted request trace goes under --debug: stderr."""
     if not ctx.obj.get("debug"):
         return None
-    return lambda line: click.echo(f"debug: {line}", err=True)
+    return lambda line: say(f"debug: {line}", err=True)
 
 
 def id_pairs(words: Sequence[str]) -> list[tuple[str, int]]:
@@ -301,7 +301,7 @@ def advice_on_interrupt(options: Options) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         if advice := _advice_from_state(options):
-            click.echo(advice, err=True)
+            say(advice, err=True)
         raise
 
 

@@ -16,7 +16,7 @@ from kayse_pipeline.cli.options import (
     target_option,
     warn_partial,
 )
-from kayse_pipeline.cli.output import echo_notes, json_doc, show, text
+from kayse_pipeline.cli.output import echo_notes, json_doc, say, show, text
 from kayse_pipeline.cli.output import markdown as md
 from kayse_pipeline.errors import UsageError
 from kayse_pipeline.run import apply as runner
@@ -94,7 +94,7 @@ def plan(
         if opts.targets:
             warn_partial(report)
         if advice := text.plan_advice(opts, report):
-            click.echo(advice, err=True)
+            say(advice, err=True)
         changes = report.plan.has_changes
     if not read_ok:
         ctx.exit(1)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kayse_pipeline.cli.options import Target, id_pairs, options, target_options
+from kayse_pipeline.cli.output import say
 from kayse_pipeline.cli.output import show as show_output
 from kayse_pipeline.cli.output.json_doc import state_json
 from kayse_pipeline.cli.output.text import forgotten_text, set_text, state_text
@@ -37,7 +38,7 @@ def set_(
     """Record the ID a record has in Kayse: SYMBOL ID [SYMBOL ID ...]."""
     parsed = id_pairs(pairs)
     runner.state_set(options(target), parsed)
-    click.echo(set_text(parsed))
+    say(set_text(parsed))
 
 
 @state.command("forget")
@@ -54,7 +55,7 @@ def forget(
 ) -> None:
     """Drop SYMBOLS from the state so that the next apply creates them again."""
     forgotten = runner.state_forget(options(target), list(symbols), all_unknown=all_unknown)
-    click.echo(forgotten_text(forgotten))
+    say(forgotten_text(forgotten))
 
 
 @state.command("fold")
@@ -66,6 +67,6 @@ def fold(states: tuple[Path, ...]) -> None:
     """
     for path in states:
         if runner.state_fold(path):
-            click.echo(f"{path}: folded the journal a stopped run left")
+            say(f"{path}: folded the journal a stopped run left")
         else:
-            click.echo(f"{path}: no journal to fold")
+            say(f"{path}: no journal to fold")

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from kayse_pipeline.cli.options import given, print_warnings, var_options
-from kayse_pipeline.cli.output import colour, echo_json
+from kayse_pipeline.cli.output import colour, echo_json, say
 from kayse_pipeline.cli.output.json_doc import diagnostic_json
 from kayse_pipeline.cli.output.notes import notes_json, notes_summary, notes_text
 from kayse_pipeline.errors import Diagnostic, ManifestError
@@ -56,11 +56,9 @@ def validate(manifests: tuple[str, ...], output: str) -> None:
         )
         if output == "text":
             leads = notes_summary(notes, prefix="")
-            click.echo(
-                f"{name}: valid ({summary(loaded.manifest)})" + (f"; {leads}" if leads else "")
-            )
+            say(f"{name}: valid ({summary(loaded.manifest)})" + (f"; {leads}" if leads else ""))
             if skipped := notes_text(notes):
-                click.echo(skipped, err=True)
+                say(skipped, err=True)
     if values is not None and not problems:  # an invalid manifest may use what it was given
         warnings.extend(values.unused(used, list(manifests)))
     if output == "json":
@@ -75,7 +73,7 @@ def validate(manifests: tuple[str, ...], output: str) -> None:
     else:
         print_warnings(warnings)
         for problem in problems:
-            click.echo(colour.error(str(problem)), err=True)
+            say(str(problem), err=True, style=colour.error)
     if problems:
         # Not ctx.exit(1): click's non-standalone main() returns that code instead of exiting.
         raise SystemExit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from kayse_pipeline.cli.output.safe import safe_text
 from kayse_pipeline.run.executor import ApplyResult
 
 
@@ -13,16 +14,18 @@ def junit_xml(result: ApplyResult) -> bytes:
     suite = ET.Element("testsuite", name="kayse-pipeline apply")
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for o in result.outcomes:
-        case = ET.SubElement(suite, "testcase", classname=f"kayse.{o.kind}", name=o.symbol)
+        case = ET.SubElement(
+            suite, "testcase", classname=f"kayse.{o.kind}", name=safe_text(o.symbol)
+        )
         counts["tests"] += 1
         if o.action == "failed":
-            ET.SubElement(case, "failure", message=o.message or "failed")
+            ET.SubElement(case, "failure", message=safe_text(o.message or "failed"))
             counts["failures"] += 1
         elif o.action == "unknown":
-            ET.SubElement(case, "error", message=o.message or "outcome unknown")
+            ET.SubElement(case, "error", message=safe_text(o.message or "outcome unknown"))
             counts["errors"] += 1
         elif o.action == "skipped":
-            ET.SubElement(case, "skipped", message=o.message or "skipped")
+            ET.SubElement(case, "skipped", message=safe_text(o.message or "skipped"))
             counts["skipped"] += 1
     for key, value in counts.items():
         suite.set(key, str(value))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from kayse_pipeline.cli.output.safe import safe_text
 from kayse_pipeline.run.outcome import ApplyAction, Outcome
 
 
@@ -36,7 +37,7 @@ class ProgressDisplay:
 
     def step(self, description: str, count: int) -> None:
         self._clear()
-        self.stream.write(f"-> {description}\n")
+        self.stream.write(f"-> {safe_text(description)}\n")
         self.stream.flush()
 
     def done(self, outcome: Outcome[ApplyAction]) -> None:

@@ -1,0 +1,88 @@
+"""Issue 11, finding 17: what a server or a file says reaches a terminal, a CI log and a
+JUnit report without escapes, control characters or GitHub workflow commands.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from kayse_pipeline.cli.output.safe import safe_text
+from testing.cli import SEED_MANIFEST, kayse
+from testing.hostile_server import Reply, hostile_server
+
+KEY = "hostile-test-key-3c9d"
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("plain text", "plain text"),
+        ("\x1b[31mred\x1b[0m", "red"),
+        ("title\x1b]0;owned\x07 after", "title after"),
+        ("a\x00b", "ab"),
+        ("hidden\rshown", "hiddenshown"),
+        ("bell\x07 del\x7f c1\x9b", "bell del c1"),
+        ("rtl \u202eevil\u202c", "rtl evil"),
+        ("lone \ud800 surrogate", "lone \ufffd surrogate"),
+        ("::error::pwned", ": :error::pwned"),
+        ("ok\n  ::add-mask::x\n##[error]y", "ok\n  : :add-mask::x\n# #[error]y"),
+        ("tab\tand\nlines", "tab\tand\nlines"),
+        ("a ::error:: in the middle", "a ::error:: in the middle"),
+    ],
+)
+def test_safe_text(raw: str, shown: str) -> None:
+    assert safe_text(raw) == shown
+
+
+HOSTILE = "\x1b[2J\x1b[31mKayse\x00 says\r\n::error::owned\u202e \ud800 ##[group]x"
+
+
+def _clean(text: str) -> None:
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\ud800-\udfff]", text), text
+    assert not re.search(r"^\s*(::|##\[)", text, re.MULTILINE), text
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_server_text_in_apply_output_and_junit_is_made_safe(output: str, tmp_path: Path) -> None:
+    (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
+    refusal = Reply(400, {"error": "bad request", "message": HOSTILE})
+    with hostile_server([refusal], max_seconds=60) as server:
+        run = kayse(
+            ["apply", "seed.yaml", "--junit", "out/report.xml", "--output", output],
+            cwd=tmp_path,
+            url=server.url,
+            key=KEY,
+        )
+    assert run.code == 1
+    assert "Kayse says" in run.stdout
+    _clean(run.stdout)
+    _clean(run.stderr)
+    xml = (tmp_path / "out" / "report.xml").read_text(encoding="utf-8")
+    _clean(xml)
+    failure = ET.fromstring(xml).find("testcase/failure")  # well-formed whatever it holds
+    assert failure is not None and "Kayse says" in failure.get("message", "")
+
+
+def test_server_text_in_an_error_is_made_safe(tmp_path: Path) -> None:
+    (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
+    refusal = Reply(401, {"error": "unauthorized", "message": HOSTILE})
+    with hostile_server([refusal], max_seconds=60) as server:
+        run = kayse(["--debug", "doctor", "seed.yaml"], cwd=tmp_path, url=server.url, key=KEY)
+        refresh = kayse(["refresh", "seed.yaml"], cwd=tmp_path, url=server.url, key=KEY)
+    for text in (run.stdout, run.stderr, refresh.stdout, refresh.stderr):
+        _clean(text)
+
+
+def test_file_text_in_messages_is_made_safe(tmp_path: Path) -> None:
+    name = "::error::owned.yaml"
+    (tmp_path / name).write_text(
+        'version: 1\ncontacts:\n  maria:\n    "\\e[31mfirst_name\\r": x\n    last_name: y\n'
+    )
+    run = kayse(["validate", name], cwd=tmp_path)
+    assert run.code == 1
+    assert "owned.yaml:4:5" in run.stderr
+    _clean(run.stderr)
