@@ -199,49 +199,68 @@ def kayse_error(status: int, message: str = "refused") -> Reply:
 
 
 class KayseLike:
-    """Just enough of Kayse to take a recipe's creates: every create gets a new ID.
+    """Just enough of Kayse to take a recipe: every create gets a new ID, attach is kept.
 
-    ``created`` keeps, per ``external_source_id`` (or name), every ID a 2xx answer gave,
-    so that a drill can count duplicates and IDs that never reached the state.
+    ``dump()`` has the shape of ``sandbox dump`` (``clients``, ``cases``, ``case_lists``,
+    ``campaigns``), so that the fault drills' person and audit work against it.
     """
 
     def __init__(self) -> None:
         self.next_id = 1
-        self.created: dict[str, list[int]] = {}
+        self.tables: dict[str, list[dict[str, Any]]] = {
+            "clients": [],
+            "cases": [],
+            "case_lists": [],
+            "campaigns": [],
+        }
         self._lock = threading.Lock()
 
     def __call__(self, seen: Seen) -> Reply:
         return self.answer(seen)
 
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            return {table: [dict(row) for row in rows] for table, rows in self.tables.items()}
+
     def answer(self, seen: Seen, headers: Mapping[str, str] | None = None) -> Reply:
-        """Kayse's answer to ``seen`` (recording the IDs it gives)."""
+        """Kayse's answer to ``seen`` (keeping what it creates)."""
         parts = seen.path.split("?")[0].strip("/").split("/")[1:]  # without "v1"
-        body = seen.json() if seen.method in ("POST", "PUT", "PATCH") else None
+        body = seen.json() if seen.method in ("POST", "PUT", "PATCH") and seen.body else None
         sent = dict(headers or {})
-        if seen.method == "POST" and len(parts) == 1 and isinstance(body, dict):
-            return Reply(201, {"id": self._new(body)}, sent)
-        if seen.method == "POST" and len(parts) == 2 and parts[1] == "bulk":
-            key = _BULK.get(parts[0], "")
+        table = parts[0] if parts and parts[0] in self.tables else None
+        if table and seen.method == "POST" and len(parts) == 1 and isinstance(body, dict):
+            return Reply(201, {"id": self._new(table, body)}, sent)
+        if table and seen.method == "POST" and parts[1:] == ["bulk"]:
+            key = _BULK.get(table, "")
             items = body.get(key) if isinstance(body, dict) else None
             if not isinstance(items, list):
                 return Reply(400, {"error": "bad request", "message": "no items"}, sent)
-            out = [
-                {**item, "id": item.get("id") or self._new(item)}
-                if key != "lists"
-                else {"id": item.get("id") or self._new(item), "action": "created"}
-                for item in items
-            ]
+            out = []
+            for item in items:
+                record_id = item.get("id") or self._new(table, item)
+                out.append({"id": record_id, "action": "created"} if key == "lists" else
+                           {**item, "id": record_id})  # fmt: skip
             return Reply(200, {key: out}, sent)
         if seen.method == "GET" and len(parts) == 2 and parts[1].isdigit():
             return Reply(200, {"id": int(parts[1])}, sent)
+        if table == "case_lists" and parts[2:] == ["attach"] and isinstance(body, dict):
+            self._attach(int(parts[1]), body.get("include_ids") or [])
+            return Reply(200, {"action": "attach"}, sent)
         if seen.method in ("PUT", "PATCH") or (seen.method == "POST" and len(parts) == 4):
             return Reply(200, {"action": "ok"}, sent)
         return Reply(404, {"error": "not found", "message": "no such path"}, sent)
 
-    def _new(self, body: Mapping[str, Any]) -> int:
+    def _new(self, table: str, body: Mapping[str, Any]) -> int:
         with self._lock:
             record_id = self.next_id
             self.next_id += 1
-            name = str(body.get("external_source_id") or body.get("name") or "")
-            self.created.setdefault(name, []).append(record_id)
+            row = {"id": record_id, "case_ids": []}
+            row.update({k: body.get(k) for k in ("external_source_id", "name")})
+            self.tables[table].append(row)
         return record_id
+
+    def _attach(self, list_id: int, case_ids: list[int]) -> None:
+        with self._lock:
+            for row in self.tables["case_lists"]:
+                if row["id"] == list_id:
+                    row["case_ids"] = sorted(set(row["case_ids"]) | set(case_ids))
