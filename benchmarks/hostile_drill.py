@@ -8,12 +8,13 @@ bodies, JSON nested 100,000 deep, impossible or repeated IDs, absurd rate-limit 
 escapes and workflow commands in messages, dropped connections. Some of them act first
 (the records are made, the answer is lost or unreadable), as a real server might.
 
-Between runs a person resolves unknown records by looking in the server, as a user
-looks in Kayse. When the hostile phase is over, the recipe is applied until it is in
-place, and the audit counts duplicates (one external ID made twice), lost IDs (an ID
-the server made that no symbol holds) and unexpected errors.
+Each apply of the hostile phase comes with ``--grow`` new leads (every fifth run is a
+refresh instead). Between runs a person resolves unknown records by looking in the
+server, as a user looks in Kayse. When the hostile phase is over, the recipe is applied
+until it is in place, and the audit counts duplicates (one external ID made twice), lost
+IDs (an ID the server made that no symbol holds) and unexpected errors.
 
-    .venv/bin/python benchmarks/hostile_drill.py --requests 500 --leads 60
+    .venv/bin/python benchmarks/hostile_drill.py --requests 500
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class DrillServer:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=500, help="hostile phase, in requests")
-    parser.add_argument("--leads", type=int, default=60)
+    parser.add_argument("--leads", type=int, default=20, help="leads at the start")
+    parser.add_argument("--grow", type=int, default=5, help="leads added before each apply")
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--every", type=int, default=3, help="every N-th request is hostile")
     parser.add_argument("--max-runs", type=int, default=400)
@@ -148,9 +150,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder, hostile_server(drill, max_seconds=3600) as server:
         cwd = Path(folder)
         (cwd / "leads.yaml").write_text(lead_recipe(args.leads, "h"))
+        leads = args.leads
         for n in range(args.max_runs):
             hostile_phase = drill.count < args.requests
-            command = ["refresh", "leads.yaml"] if hostile_phase and n % 5 == 4 else [
+            refresh = hostile_phase and n % 5 == 4
+            if hostile_phase and not refresh and n:
+                leads += args.grow  # new intake each time: there is always something to send
+                (cwd / "leads.yaml").write_text(lead_recipe(leads, "h"))
+            command = ["refresh", "leads.yaml"] if refresh else [
                 "apply", "leads.yaml", "--batch-size", str(args.batch_size)
             ]  # fmt: skip
             started = time.monotonic()
@@ -161,7 +168,7 @@ def main() -> int:
             resolved[1] += done.forgotten
             if not hostile_phase and command[0] == "apply" and run.code == 0:
                 break
-        result = audit(drill.kayse.dump(), cwd / "leads.state.json", args.leads)
+        result = audit(drill.kayse.dump(), cwd / "leads.state.json", leads)
         total = drill.count
     unexpected = sum(
         1 for _, run, _ in runs if "unexpected error" in run.stderr or "Traceback" in run.stderr

@@ -163,7 +163,10 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
         def _whole(self, payload: bytes) -> None:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.wfile.write(payload)
+            except OSError:  # a bounded client hangs up on a body it will not read
+                self.close_connection = True
 
         def _endless(self) -> None:
             self.send_header("Transfer-Encoding", "chunked")
