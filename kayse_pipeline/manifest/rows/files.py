@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal
 
-from kayse_pipeline.safe_files import RefusedFile, human_size, open_regular
-
 from kayse_pipeline.bounds import loads_json
+from kayse_pipeline.safe_files import RefusedFile, human_size, open_regular
 
 Format = Literal["csv", "jsonl"]
 FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
