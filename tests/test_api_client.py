@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 import httpx
 import pytest
 
-from kayse_pipeline.api.client import KayseClient, RetryPolicy, check_api_url
+from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer
+from kayse_pipeline.api.settings import RetryPolicy, check_api_url
 from kayse_pipeline.errors import (
     ApiError,
     ConfigError,

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kayse_pipeline.api.client import KayseClient, RetryPolicy
+from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.pacing import Pacer
+from kayse_pipeline.api.settings import RetryPolicy
 from kayse_pipeline.errors import BudgetExhaustedError, OutcomeUnknownError, TransportError
 from testing.cli import SEED_MANIFEST, kayse
 from testing.hostile_server import KayseLike, Reply, Seen, hostile_server

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from kayse_pipeline.api.client import KayseClient, RetryPolicy, Trace
+from kayse_pipeline.api.client import KayseClient, Trace
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.api.pacing import Pacer
+from kayse_pipeline.api.settings import RetryPolicy
 from kayse_pipeline.errors import KayseError
 from testing.cli import SEED_MANIFEST, kayse
 from testing.hostile_server import Reply, Seen, hostile_server

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from kayse_pipeline.advice import resolve_unknown, state_command
-from kayse_pipeline.api.client import URL_HINT, KayseClient, NotSentInterrupt
+from kayse_pipeline.api.answer import URL_HINT
+from kayse_pipeline.api.client import KayseClient, NotSentInterrupt
 from kayse_pipeline.api.endpoints import (
     ENDPOINTS,
     WriteAction,

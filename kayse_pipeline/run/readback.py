@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kayse_pipeline.api.client import URL_HINT, KayseClient
+from kayse_pipeline.api.answer import URL_HINT
+from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.endpoints import ENDPOINTS, read_call
 from kayse_pipeline.errors import ApiError, AuthError, TransportError
 from kayse_pipeline.manifest.values import normalised, value_formats

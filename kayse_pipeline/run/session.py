@@ -15,15 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from kayse_pipeline.api.client import (
-    DEFAULT_API_URL,
-    DEFAULT_DEADLINE,
-    KayseClient,
-    Trace,
-    check_api_url,
-)
+from kayse_pipeline.api.client import DEFAULT_DEADLINE, KayseClient, Trace
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
+from kayse_pipeline.api.settings import DEFAULT_API_URL, check_api_url
 from kayse_pipeline.api.stop import Stop
 from kayse_pipeline.errors import ConfigError, Diagnostic, StateLockedError, UsageError
 from kayse_pipeline.manifest.load import read_manifest
