@@ -141,6 +141,58 @@ def test_refresh_releases_a_record_only_on_kaysees_own_404(case: str, tmp_path: 
     assert set(after) == {"maria", "garcia_auto"} - released
 
 
+DESTROYS: dict[str, tuple[Reply, set[str], bool]] = {
+    # reply to every request -> symbols still saved afterwards, whether the run stopped
+    "Kayse's own 404": (
+        Reply(404, {"error": "not found", "message": "no such record"}),
+        set(),
+        False,
+    ),
+    "a 404 that is not Kayse's": (
+        Reply(404, {"detail": "Not Found"}),
+        {"maria", "garcia_auto"},
+        True,
+    ),
+    "a 404 in HTML": (
+        Reply(404, "<h1>nginx</h1>", {"Content-Type": "text/html"}),
+        {"maria", "garcia_auto"},
+        True,
+    ),
+    "a 405": (
+        Reply(405, {"error": "method not allowed", "message": "no"}),
+        {"maria", "garcia_auto"},
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DESTROYS))
+def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_path: Path) -> None:
+    reply, kept, stops = DESTROYS[case]
+    (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
+    with hostile_server([reply], max_seconds=60) as server:
+        setup = kayse(
+            ["state", "set", "seed.yaml", "maria", "5", "garcia_auto", "6"],
+            cwd=tmp_path,
+            url=server.url,
+            key=KEY,
+        )
+        assert setup.code == 0, setup.stderr
+        run = kayse(
+            ["destroy", "seed.yaml", "--yes", "--output", "json"],
+            cwd=tmp_path,
+            url=server.url,
+            key=KEY,
+        )
+        sent = len(server.requests)
+    assert "unexpected" not in run.stderr
+    assert run.code == (1 if stops else 0), run.stderr
+    assert set(saved(tmp_path)) == kept  # a wrong URL releases nothing
+    if stops:
+        assert sent == 1  # the first answer about the endpoint stops the destroy
+        assert run.json()["stopped"].endswith(HINT)
+
+
 # -- finding 6: IDs in answers ----------------------------------------------------------------
 
 BAD_SINGLE_IDS: list[Any] = [-5, 0, "7", 7.0, True, None, 2**63, 10**30, [7]]

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from kayse_pipeline.api.answer import URL_HINT
 from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.endpoints import bulk_key, membership_call
 from kayse_pipeline.api.pacing import WaitCallback
@@ -245,9 +246,14 @@ class Destroyer:
             self._done[d.symbol] = _removal(d, "failed", message)
 
     def _stop_if_fatal(self, exc: ApiError) -> None:
-        """A refused key or a failing service stops; a record Kayse will not delete does not."""
-        if isinstance(exc, AuthError) or exc.status >= 500:
-            self._halt(str(exc))
+        """A refused key, a failing service or a wrong URL stops; one refused record does not.
+
+        A 405, or a 404 that is not Kayse's own ``{error, message}``, says the endpoint is
+        wrong, not that a record is gone: taking it as "gone" would release every symbol.
+        """
+        wrong_url = exc.status == 405 or (exc.status == 404 and not exc.shaped)
+        if isinstance(exc, AuthError) or exc.status >= 500 or wrong_url:
+            self._halt(f"{exc}; {URL_HINT}" if wrong_url else str(exc))
 
     def _halt(self, reason: str) -> NoReturn:
         self.result.stopped = reason
