@@ -203,7 +203,12 @@ def test_pre_commit_config_uses_this_repository_hook(tmp_path: Path) -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert [h["id"] for h in repo["hooks"]] == [h["id"] for h in hooks]
     ignored = (tmp_path / ".gitignore").read_text().splitlines()
-    for pattern in ("*.state.json.lock", "*.state.json.journal", ".kayse-sandbox/"):
+    for pattern in (
+        "*.state.json.lock",
+        "*.state.json.pid",
+        "*.state.json.journal",
+        ".kayse-sandbox/",
+    ):
         assert pattern in ignored
 
 
