@@ -91,6 +91,11 @@ class ApiError(KayseError):
         where = f"{method} {path}: " if method else ""
         super().__init__(f"{where}HTTP {status}: {message}")
 
+    @property
+    def blames_endpoint(self) -> bool:
+        """A 405, or a 404 not in Kayse's shape: the URL is wrong, not a record gone."""
+        return self.status == 405 or (self.status == 404 and not self.shaped)
+
 
 class AuthError(ApiError):
     """Kayse refused the API key (401)."""

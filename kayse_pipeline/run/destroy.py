@@ -251,9 +251,8 @@ class Destroyer:
         A 405, or a 404 that is not Kayse's own ``{error, message}``, says the endpoint is
         wrong, not that a record is gone: taking it as "gone" would release every symbol.
         """
-        wrong_url = exc.status == 405 or (exc.status == 404 and not exc.shaped)
-        if isinstance(exc, AuthError) or exc.status >= 500 or wrong_url:
-            self._halt(f"{exc}; {URL_HINT}" if wrong_url else str(exc))
+        if isinstance(exc, AuthError) or exc.status >= 500 or exc.blames_endpoint:
+            self._halt(f"{exc}; {URL_HINT}" if exc.blames_endpoint else str(exc))
 
     def _halt(self, reason: str) -> NoReturn:
         self.result.stopped = reason

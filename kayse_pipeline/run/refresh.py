@@ -281,7 +281,7 @@ def _stops(exc: Exception) -> bool:
     """A refused key, a failing service or a spent budget stops; one refused record does not."""
     if isinstance(exc, AuthError | TransportError | BudgetExhaustedError):
         return True
-    if isinstance(exc, ApiError) and exc.status == 404 and not exc.shaped:
+    if isinstance(exc, ApiError) and exc.blames_endpoint:
         return True  # not Kayse's "not found": the URL is wrong
     return isinstance(exc, ApiError) and exc.status in STOPPING_STATUSES
 
