@@ -1,20 +1,10 @@
 """The state store: which Kayse ID each symbol got, durably, without personal data.
 
 The state is one JSON file meant to be committed beside its manifest, plus a
-journal (``STATE.journal``, JSON Lines) that exists only while a run is going or
-after one was killed. Every change is appended to the journal before the run moves
-on, so a killed process loses no ID that Kayse returned, and saving costs O(batch),
-never O(records). Each entry is fsynced before the call that returns, except the IDs
-of a create batch (``save_ids(..., sync=False)``): they reach the disk with the next
-batch's ``pending`` entry, in one fsync, or when the run ends. A power cut in
-between leaves that batch ``pending``, which is ``unknown``, never a duplicate.
+journal (``STATE.journal``, state_journal.py) that exists only while a run is going or
+after one was killed: every change is appended to it before the run moves on.
 ``close()`` compacts the journal into the file atomically (temporary file, fsync,
 rename, fsync folder).
-
-A create is journalled as ``pending`` before it is sent. A pending entry that
-was never resolved (the process died, or the answer was lost) makes its records
-``unknown``: no later run creates them again until a person says what Kayse has
-(``state set`` or ``state forget``).
 
 A lock (``STATE.lock``, state_lock.py) keeps two runs off one state. Every file of a
 state is opened without following symbolic links, and only when it is a regular file
@@ -30,7 +20,7 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from kayse_pipeline.bounds import loads_json
 from kayse_pipeline.errors import ManifestMismatchError, StateError, TargetMismatchError
@@ -39,13 +29,13 @@ from kayse_pipeline.safe_files import (
     RefusedFile,
     check_path,
     create_new,
-    open_regular,
     read_bounded,
 )
 from kayse_pipeline.state_format import (
+    FORMAT,
+    VERSION,
     Saved,
     Status,
-    checked_entry,
     default_state_path,
     fold,
     manifest_ref,
@@ -54,10 +44,9 @@ from kayse_pipeline.state_format import (
     parse_record,
     render_state,
 )
+from kayse_pipeline.state_journal import Journal, fsync_dir, journal_path
 from kayse_pipeline.state_lock import LockHolder, StateLock, lock_holder
 
-FORMAT = "kayse-pipeline-state"
-VERSION = 1
 SANDBOX_TARGET = "sandbox"
 
 MAX_STATE_BYTES = 1 << 30  # a state of a million records is about 130 MB
@@ -87,9 +76,7 @@ class StateStore:
         self.records: dict[str, Saved] = {}
         # list symbol -> field -> IDs that Kayse has as members through this recipe
         self.memberships: dict[str, dict[str, set[int]]] = {}
-        self._journal: IO[str] | None = None
-        self._write_failed = False
-        self._unsynced = False  # the journal holds entries written but not yet fsynced
+        self._journal = Journal(path)
         self._lock: StateLock | None = None
         self._follow_target = False
         self._rebound = False  # bound to its manifest by this run: saved on close
@@ -138,7 +125,7 @@ class StateStore:
     def close(self) -> None:
         """Compact the journal into the state file and drop the lock."""
         try:
-            if self._journal is not None or self._journal_path.exists() or self._rebound:
+            if self._journal.is_open or self._journal.path.exists() or self._rebound:
                 self.save()
         finally:
             self._release_lock()
@@ -155,13 +142,9 @@ class StateStore:
             # The error on its way out says more (it may carry IDs to record); the journal
             # that could not be folded in keeps everything for the next run.
 
-    @property
-    def _journal_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".journal")
-
     def _check_files(self) -> None:
         """Refuse a state path (or journal) that is a link, a folder, a device or a FIFO."""
-        for path in (self.path, self._journal_path):
+        for path in (self.path, self._journal.path):
             try:
                 check_path(path)
             except RefusedFile as exc:
@@ -204,9 +187,9 @@ class StateStore:
         text = self._read(self.path)
         if text is not None:
             self._load_file(text)
-        journal = self._read(self._journal_path)
+        journal = self._read(self._journal.path)
         if journal is not None:
-            self._replay_journal(journal)
+            self._journal.replay(journal, self._take_header, self._apply)
             self.recovered_journal = True
 
     def _load_file(self, text: str) -> None:
@@ -268,30 +251,10 @@ class StateStore:
             f"or --state another file to keep a state for {self.target}"
         )
 
-    def _replay_journal(self, text: str) -> None:
-        lines = text.splitlines()
-        for number, line in enumerate(lines, start=1):
-            try:
-                entry = loads_json(line)
-            except json.JSONDecodeError as exc:
-                if number == len(lines):
-                    break  # the process died while writing this entry; it never took effect
-                raise StateError(
-                    f"{self._journal_path}:{number}: journal entry is damaged"
-                ) from exc
-            damaged = StateError(f"{self._journal_path}:{number}: journal entry is damaged")
-            if not isinstance(entry, dict):
-                raise damaged
-            if number == 1:
-                if entry.get("format") != FORMAT or not isinstance(entry.get("salt"), str):
-                    raise damaged
-                self._check_target(self._journal_path, entry.get("target"))
-                self.salt = entry["salt"]
-                continue
-            try:
-                self._apply(checked_entry(entry))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise damaged from exc
+    def _take_header(self, header: Mapping[str, Any]) -> None:
+        """The journal's first line: the target it was written for, and the salt."""
+        self._check_target(self._journal.path, header.get("target"))
+        self.salt = header["salt"]
 
     def _apply(self, entry: Mapping[str, Any]) -> None:
         fold(self.records, self.memberships, entry)
@@ -314,39 +277,10 @@ class StateStore:
     # -- changes (each one journalled and fsynced before it returns) ------------------------
 
     def _write(self, entry: Mapping[str, Any], *, sync: bool = True) -> None:
-        """Append ``entry``; with ``sync`` fsync it, and every entry written before it."""
-        if self._write_failed:
-            # A failed write may have left a torn line: only the end of a journal may be torn.
-            raise StateError(f"cannot write {self._journal_path} since an earlier write failed")
-        try:
-            journal = self._journal or self._open_journal()
-            journal.write(json.dumps(entry, separators=(",", ":")) + "\n")
-            journal.flush()
-            if sync:
-                os.fsync(journal.fileno())
-            self._unsynced = not sync
-        except OSError as exc:
-            self._write_failed = True
-            raise StateError(
-                f"cannot write {self._journal_path}: {exc.strerror or exc}; "
-                "nothing more will be sent until the state can be saved"
-            ) from exc
+        """Journal ``entry`` (with ``sync``, fsynced with every entry before it), then apply it."""
+        header = {"target": self.target, "salt": self.salt, "format": FORMAT}
+        self._journal.write(entry, header, sync=sync)
         self._apply(entry)
-
-    def _open_journal(self) -> IO[str]:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-        try:
-            fd = open_regular(self._journal_path, flags)
-        except RefusedFile as exc:
-            raise OSError(f"{self._journal_path.name} {exc.reason}") from exc
-        self._journal = os.fdopen(fd, "a", encoding="utf-8")
-        if os.fstat(fd).st_size == 0:
-            header = {"target": self.target, "salt": self.salt, "format": FORMAT}
-            self._journal.write(json.dumps(header) + "\n")
-            # The new file's name must survive a power cut, not only its content.
-            self._journal.flush()
-            _fsync_dir(self.path.parent)
-        return self._journal
 
     def mark_pending(self, kind: Kind, items: Iterable[tuple[str, str]]) -> None:
         """Say that a create of these (symbol, fingerprint) pairs is about to be sent."""
@@ -362,13 +296,6 @@ class StateStore:
         """
         entry = {"op": "saved", "kind": kind, "items": [list(i) for i in items]}
         self._write(entry, sync=sync)
-
-    def sync(self) -> None:
-        """Fsync the journal's entries written without it, if any."""
-        if self._unsynced and self._journal is not None:
-            self._journal.flush()
-            os.fsync(self._journal.fileno())
-            self._unsynced = False
 
     def release(self, symbols: Iterable[str]) -> None:
         """Forget symbols: a create that Kayse certainly did not act on, or a user's decision."""
@@ -409,29 +336,24 @@ class StateStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             with contextlib.suppress(OSError):
-                self.sync()  # the journal is now the only copy of the run's IDs
+                self._journal.sync()  # the journal is now the only copy of the run's IDs
             raise StateError(
                 f"cannot save {self.path}: {exc.strerror or exc}; the journal "
-                f"{self._journal_path.name} still holds every ID, run again once it can be written"
+                f"{self._journal.path.name} still holds every ID, run again once it can be written"
             ) from exc
         except BaseException:  # Ctrl-C: the file and the journal are as they were
             with contextlib.suppress(OSError):
                 tmp.unlink()
             with contextlib.suppress(OSError):
-                self.sync()
+                self._journal.sync()
             raise
-        if self._journal is not None:
-            with contextlib.suppress(OSError):  # a failed write's data may still be buffered
-                self._journal.close()
-            self._journal = None
-        with contextlib.suppress(FileNotFoundError):
-            self._journal_path.unlink()
-        _fsync_dir(self.path.parent)
+        self._journal.remove()
+        fsync_dir(self.path.parent)
 
 
 def _create(path: Path) -> int:
@@ -441,19 +363,9 @@ def _create(path: Path) -> int:
         raise OSError(f"{path.name} {exc.reason}") from exc
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def recorded_target(path: Path) -> str | None:
     """The target a state names: its journal's header (a run that never folded), else its file."""
-    journal = path.with_name(path.name + ".journal")
-    for source, line_only in ((journal, True), (path, False)):
+    for source, line_only in ((journal_path(path), True), (path, False)):
         try:
             with open(source, encoding="utf-8") as handle:
                 text = handle.readline() if line_only else handle.read()

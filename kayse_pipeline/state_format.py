@@ -12,6 +12,9 @@ from typing import Any, Literal
 from kayse_pipeline.bounds import is_id
 from kayse_pipeline.model import KIND_ORDER, Kind
 
+FORMAT = "kayse-pipeline-state"  # the "format" of a state file and of its journal's header
+VERSION = 1
+
 Status = Literal["ok", "unknown"]
 
 

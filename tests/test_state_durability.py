@@ -75,12 +75,12 @@ def test_after_a_failed_write_nothing_more_is_appended(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     state = StateStore.open(path, URL)
     state.save_ids("contact", [("amy", 1, "f1")])
-    real = state._journal
+    real = state._journal.file
     assert real is not None
-    state._journal = open("/dev/full", "a", encoding="utf-8")  # noqa: SIM115 - the disk fills
+    state._journal.file = open("/dev/full", "a", encoding="utf-8")  # noqa: SIM115 - the disk fills
     with pytest.raises(StateError, match="No space left on device; nothing more will be sent"):
         state.mark_pending("contact", [("bo", "f2")])
-    state._journal = real
+    state._journal.file = real
     with pytest.raises(StateError, match="since an earlier write failed"):
         state.save_ids("contact", [("cy", 3, "f3")])
     state.close()  # the disk has room again for the state file itself

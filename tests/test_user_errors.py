@@ -277,7 +277,7 @@ class _DiskFillsAfterTheCaseCreate(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
         if request.url.path.endswith("/cases"):
-            self.state._journal = open("/dev/full", "a", encoding="utf-8")  # noqa: SIM115
+            self.state._journal.file = open("/dev/full", "a", encoding="utf-8")  # noqa: SIM115
         return response
 
 
