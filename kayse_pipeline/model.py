@@ -177,7 +177,6 @@ class Manifest:
     path: Path
     account: Account
     records: Mapping[str, Record]
-    source_text_sha256: str = ""
     extra: Mapping[str, JSON] = field(default_factory=lambda: MappingProxyType({}))
     notes: LoadNotes = field(default_factory=LoadNotes)
     keep_members: frozenset[str] = frozenset()  # lists with ``prune: false``

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
 from typing import Any, NamedTuple
 
 import click
 
 from kayse_pipeline import __version__
-from kayse_pipeline.cli.output import colour, say
+from kayse_pipeline.cli.output import colour, print_warnings, say
 from kayse_pipeline.errors import KayseError, ManifestError
 
 
@@ -101,8 +100,6 @@ class KayseGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ManifestError as exc:
-            from kayse_pipeline.cli.options import print_warnings
-
             # FILE:LINE:COL lines that editors and CI annotations parse.
             print_warnings(exc.warnings)
             say(str(exc), err=True, style=colour.error)
@@ -117,6 +114,8 @@ class KayseGroup(click.Group):
             raise
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
+                import traceback
+
                 traceback.print_exc()
             else:
                 click.echo(

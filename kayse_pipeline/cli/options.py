@@ -16,10 +16,10 @@ import click
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT
 from kayse_pipeline.bounds import MAX_ID, parse_id
-from kayse_pipeline.cli.output import colour, say
-from kayse_pipeline.cli.output.text import target_warnings, unknown_advice, warning_line
-from kayse_pipeline.errors import Diagnostic, KayseError, UsageError
-from kayse_pipeline.manifest.variables import Given, given_values
+from kayse_pipeline.cli.output import colour, print_warnings, say
+from kayse_pipeline.cli.output.text import target_warnings, unknown_advice
+from kayse_pipeline.cli.variables import given, var_options
+from kayse_pipeline.errors import KayseError, UsageError
 
 if TYPE_CHECKING:  # the run stage loads only for the commands that run something
     from kayse_pipeline.api.stop import Stop
@@ -32,48 +32,6 @@ _OTHER_MANIFEST = "kayse_pipeline.other_manifest"
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     ctx.meta[_OTHER_MANIFEST] = bool(value)
-
-
-_VARS, _VAR_FILES = "kayse_pipeline.vars", "kayse_pipeline.var_files"
-
-
-def _keep(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        ctx.meta[key] = tuple(value)
-
-    return callback
-
-
-def var_options(func: F) -> F:
-    """--var NAME=VALUE and --var-file FILE: ``${NAME}`` values ahead of the environment."""
-    func = click.option(
-        "--var-file",
-        multiple=True,
-        type=click.Path(path_type=Path, dir_okay=False),
-        expose_value=False,
-        callback=_keep(_VAR_FILES),
-        help="YAML mapping or .env file of values for ${NAME}; repeatable, later files win.",
-    )(func)
-    return click.option(
-        "--var",
-        multiple=True,
-        metavar="NAME=VALUE",
-        expose_value=False,
-        callback=_keep(_VARS),
-        help="A value for ${NAME} in the manifest, ahead of the environment; repeatable.",
-    )(func)
-
-
-def given() -> Given:
-    """The --var and --var-file values of the current command (the key is refused)."""
-    meta = click.get_current_context().meta
-    return given_values(meta.get(_VAR_FILES, ()), meta.get(_VARS, ()))
-
-
-def print_warnings(warnings: Sequence[Diagnostic]) -> None:
-    """Each warning on stderr as ``FILE:LINE:COL: warning: message``."""
-    for warning in warnings:
-        say(warning_line(warning), err=True, style=colour.warning)
 
 
 def warn_partial(report: PlanReport) -> None:

@@ -7,10 +7,9 @@ from typing import Any
 
 import click
 
-from kayse_pipeline.cli.options import given, print_warnings, var_options
-from kayse_pipeline.cli.output import colour, echo_json, say
-from kayse_pipeline.cli.output.json_doc import diagnostic_json
+from kayse_pipeline.cli.output import colour, echo_json, print_warnings, say
 from kayse_pipeline.cli.output.notes import notes_json, notes_summary, notes_text
+from kayse_pipeline.cli.variables import given, var_options
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
@@ -62,6 +61,8 @@ def validate(manifests: tuple[str, ...], output: str) -> None:
     if values is not None and not problems:  # an invalid manifest may use what it was given
         warnings.extend(values.unused(used, list(manifests)))
     if output == "json":
+        from kayse_pipeline.cli.output.json_doc import diagnostic_json  # loads the endpoint table
+
         echo_json(
             {
                 "valid": not problems,

@@ -6,13 +6,12 @@ meaningless: text that is not YAML, and a ``version`` other than 1 (reported alo
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.defaults import Draft, collect_drafts
@@ -20,8 +19,6 @@ from kayse_pipeline.manifest.diagnostics import DiagnosticLog, show
 from kayse_pipeline.manifest.env import Values, allowed_names, interpolate
 from kayse_pipeline.manifest.leads import Uniques, check_defaults, check_inline
 from kayse_pipeline.manifest.references import check_references
-from kayse_pipeline.manifest.rows.compact import RowSet, RowTable
-from kayse_pipeline.manifest.rows.section import load_rows
 from kayse_pipeline.manifest.rules import check_rules
 from kayse_pipeline.manifest.schema import MANIFEST_ONLY_FIELDS, SCHEMA_REGION, check_schema
 from kayse_pipeline.manifest.values import is_region
@@ -37,6 +34,9 @@ from kayse_pipeline.model import (
     Record,
     Ref,
 )
+
+if TYPE_CHECKING:
+    from kayse_pipeline.manifest.rows.compact import RowSet
 
 MANIFEST_VERSION = 1
 
@@ -109,15 +109,19 @@ def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
     drafts = collect_drafts(data)
     uniques = Uniques(account)
     normalised += check_inline(drafts, account, reporter, uniques)
-    rows = load_rows(
-        data,
-        reporter,
-        folder=path.parent,
-        display_folder=PurePath(file).parent,
-        account=account,
-        drafts=drafts,
-        uniques=uniques,
-    )
+    rows: RowSet | None = None
+    if data.get("rows"):  # the row readers load only for a manifest that has row sources
+        from kayse_pipeline.manifest.rows.section import load_rows
+
+        rows = load_rows(
+            data,
+            reporter,
+            folder=path.parent,
+            display_folder=PurePath(file).parent,
+            account=account,
+            drafts=drafts,
+            uniques=uniques,
+        )
     check_rules(drafts, account, reporter, rows.case_types if rows is not None else None)
     check_references(drafts, reporter, rows)
     reporter.raise_if_any()
@@ -129,11 +133,15 @@ def _parse(raw: bytes, path: Path, values: Values, file: str) -> Loaded:
         skipped_rows=tuple(rows.skipped) if rows is not None else (),
         normalised=normalised + (rows.normalised if rows is not None else 0),
     )
+    records: Mapping[str, Record] = MappingProxyType(inline)
+    if rows is not None:
+        from kayse_pipeline.manifest.rows.compact import RowTable
+
+        records = RowTable(inline, rows)
     manifest = Manifest(
         path=path,
         account=account,
-        records=MappingProxyType(inline) if rows is None else RowTable(inline, rows),
-        source_text_sha256=hashlib.sha256(raw).hexdigest(),
+        records=records,
         notes=notes,
         keep_members=keep,
     )

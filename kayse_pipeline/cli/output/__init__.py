@@ -9,7 +9,7 @@ terminal, a CI log or a report raw.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -17,6 +17,7 @@ import click
 from kayse_pipeline.cli.output import colour
 from kayse_pipeline.cli.output.notes import notes_text
 from kayse_pipeline.cli.output.safe import safe_text
+from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Manifest
 
 
@@ -61,3 +62,16 @@ def say(text: str, *, err: bool = False, style: Callable[[str], str] | None = No
     """Print text for a person: made safe first (``safe_text``), then coloured by ``style``."""
     shown = safe_text(text)
     click.echo(style(shown) if style is not None else shown, err=err)
+
+
+def print_warnings(warnings: Sequence[Diagnostic]) -> None:
+    """Each warning on stderr as ``FILE:LINE:COL: warning: message``."""
+    for warning in warnings:
+        say(warning_line(warning), err=True, style=colour.warning)
+
+
+def warning_line(warning: Diagnostic) -> str:
+    """``FILE:LINE:COL: warning: message``, or ``warning: message`` when it has no place."""
+    if not warning.file:
+        return f"warning: {warning.message}"
+    return f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}"

@@ -12,7 +12,6 @@ from kayse_pipeline import advice
 from kayse_pipeline.advice import PROGRAM, update_consequence
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.cli.output.notes import notes_summary
-from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Manifest
 from kayse_pipeline.naming import record_name
 
@@ -273,13 +272,6 @@ def apply_advice(options: Options, report: PlanReport, result: ApplyResult) -> s
     """The advice for the records whose create an apply left unknown, if any."""
     unknown = [o.symbol for o in result.outcomes if o.action == "unknown"]
     return unknown_advice(options, report.manifest, unknown) if unknown else None
-
-
-def warning_line(warning: Diagnostic) -> str:
-    """``FILE:LINE:COL: warning: message``, or ``warning: message`` when it has no place."""
-    if not warning.file:
-        return f"warning: {warning.message}"
-    return f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}"
 
 
 NAMED_UP_TO = 10  # a warning names this many symbols, then counts the rest
