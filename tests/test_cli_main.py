@@ -54,11 +54,17 @@ def test_help_lists_every_command_without_loading_one() -> None:
     assert not {m for m in modules if m in {e.module for e in COMMANDS.values()}}
 
 
-def test_validate_loads_neither_the_client_nor_jsonschema_for_a_valid_manifest() -> None:
+def test_validate_loads_only_what_the_manifest_needs() -> None:
     modules = loaded("validate", str(ROOT / "manifests" / "quickstart.yaml"))
     assert "kayse_pipeline.cli.validate" in modules and "yaml" in modules
-    assert not {m for m in modules if m.split(".")[0] in ("httpx", "jsonschema")}
+    assert "phonenumbers" in modules  # quickstart has a mobile, checked
+    # Its email's domain is a plain hostname; it has no row sources; it sends nothing.
+    unused = ("httpx", "jsonschema", "email_validator")
+    assert not {m for m in modules if m.split(".")[0] in unused}
     assert not {m for m in modules if m.startswith("kayse_pipeline.run")}
+    assert not {m for m in modules if m.startswith("kayse_pipeline.manifest.rows")}
+    assert not {m for m in modules if m.startswith(("kayse_pipeline.api", "kayse_pipeline.plan"))}
+    assert not {"kayse_pipeline.cli.options", "kayse_pipeline.cli.output.text"} & modules
 
 
 def test_an_invalid_manifest_still_gets_jsonschemas_messages(tmp_path: Path) -> None:
