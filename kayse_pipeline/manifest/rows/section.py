@@ -30,6 +30,7 @@ from kayse_pipeline.manifest.rows.files import FORMATS, DataFile, FileProblem, R
 from kayse_pipeline.manifest.rows.paths import data_files, is_glob
 from kayse_pipeline.manifest.rows.problems import RowDiagnosticLog, personal_columns
 from kayse_pipeline.manifest.rows.quick import quick_check
+from kayse_pipeline.manifest.rows.symbols import Symbols
 from kayse_pipeline.manifest.rows.template import Render, RowTemplate, TemplateCompiler
 from kayse_pipeline.manifest.rules import check_record
 from kayse_pipeline.manifest.schema import SYMBOL_RE, SYMBOL_RULE, check_schema, section_checks
@@ -86,21 +87,17 @@ class _Loader:
         for kind in ROW_KINDS:
             found = defaults.get(SECTION_OF_KIND[kind]) if isinstance(defaults, dict) else None
             self.defaults[kind] = found if isinstance(found, dict) else {}
-        self.inline: dict[str, Draft] = {}
-        for draft in drafts:
-            self.inline.setdefault(draft.symbol, draft)
         self.rows = RowSet()
+        self.symbols = Symbols(reporter.document, drafts, self.rows)
         self.checks = section_checks()
         self.quick: dict[int, Callable[[dict[str, Any]], bool]] = {}  # by id of the template
         # per template: phone and email fields kept normalised in the row, and their slot
         self.in_place: dict[int, dict[str, int]] = {}
-        # references to symbols not seen yet: (symbol, label, template, file, line, columns)
-        self.pending: list[tuple[str, NodePath, RowTemplate, str, int, Sequence[int]]] = []
 
     def source(self, name: str, spec: Mapping[str, Any], folder: Path, display: PurePath) -> None:
         """Compile one source's templates, then read, check and keep the rows of its files."""
         path: NodePath = ("rows", name)
-        first = self._first_use(name)
+        first = self.symbols.first_use(name)
         if first is not None:
             self.reporter.report(path, f"symbol already used by {first}", key=True)
         written = [kind for kind in ROW_KINDS if isinstance(spec.get(kind), dict)]
@@ -227,7 +224,7 @@ class _Loader:
             report.hold()
         source.lines.append(item.line)
         undo: Undo = []
-        pending = len(self.pending)
+        pending = len(self.symbols.pending)
         made: dict[Kind, str | None] = {}
         symbol: str | None = None
         changed = 0
@@ -243,7 +240,7 @@ class _Loader:
         if skip and report.row_problems:
             problems = report.drop()
             source.lines.pop()
-            del self.pending[pending:]
+            del self.symbols.pending[pending:]
             for take_back in reversed(undo):
                 take_back()
             reason = _reason(problems, datafile)
@@ -281,7 +278,7 @@ class _Loader:
             message = f"{label}: {show(symbol)} is not a valid symbol ({SYMBOL_RULE})"
             report.at_cell(symbol_slot, message, path=label)
             return None, 0
-        first = self._first_use(symbol)
+        first = self.symbols.first_use(symbol)
         if first is not None:
             where = f"{section}.{symbol}"
             report.at_cell(symbol_slot, f"{where}: symbol already used by {first}", path=where)
@@ -304,7 +301,8 @@ class _Loader:
         if "client_ids" in template.written and isinstance(values.get("client_ids"), list):
             for index, ref in enumerate(values["client_ids"]):
                 if isinstance(ref, str) and SYMBOL_RE.match(ref):
-                    self._reference(template, (section, symbol, "client_ids", index), ref)
+                    at: NodePath = (section, symbol, "client_ids", index)
+                    self.symbols.reference(template, at, ref, report)
         return symbol, changed
 
     def _values(
@@ -331,7 +329,7 @@ class _Loader:
             if name in values:
                 row.cells[slot] = values[name]  # kept normalised: never checked again
         if kind in UNIQUE_FIELDS:  # a value from defaults is written once: no duplicate
-            self.uniques.report(kind, symbol, values, self._place, fail, warn)
+            self.uniques.report(kind, symbol, values, self.symbols.place, fail, warn)
             undo.append(lambda: self.uniques.forget(kind, symbol, values))
         return changed
 
@@ -348,65 +346,9 @@ class _Loader:
             Draft(template.kind, symbol, merged, inherited), self.account, self.rows_reporter
         )
 
-    def _reference(self, template: RowTemplate, label: NodePath, ref: str) -> None:
-        """Check that a row's reference names a contact, now or once every row is read."""
-        report = self.rows_reporter
-        if self._kind_of(ref) is None:
-            self.pending.append((ref, label, template, report.file, report.line, report.columns))
-            return
-        message = self._reference_problem(ref)
-        if message is not None:
-            report.report(label, message)
-
-    def _kind_of(self, symbol: str) -> Kind | str | None:
-        """A symbol's kind, "row source" for a source's name, or None while it is unknown."""
-        if symbol in self.rows.by_name:
-            return "row source"
-        inline = self.inline.get(symbol)
-        return inline.kind if inline is not None else self.rows.kind_of(symbol)
-
-    def _reference_problem(self, ref: str) -> str | None:
-        kind = self._kind_of(ref)
-        if kind == "row source":
-            return f"'{ref}' is a row source: a row's client_ids names contacts one by one"
-        if kind is None:
-            contacts = [s for s, d in self.inline.items() if d.kind == "contact"]
-            return f"unknown symbol '{ref}'{did_you_mean(ref, contacts)}"
-        if kind != "contact":
-            return f"'{ref}' is a {kind}, but client_ids wants a contact"
-        return None
-
-    def _first_use(self, symbol: str) -> str | None:
-        """Where a symbol is defined already, or None."""
-        draft = self.inline.get(symbol)
-        if draft is not None:
-            line = self.reporter.document.position(draft.at, key=True)[0]
-            return f"{format_path(draft.at)} ({self.reporter.document.file}:{line})"
-        if symbol in self.rows.by_name:
-            line = self.reporter.document.position(("rows", symbol), key=True)[0]
-            return f"row source rows.{symbol} ({self.reporter.document.file}:{line})"
-        code = self.rows.index.get(symbol)
-        if code is None:
-            return None
-        source, index = self.rows.locate(code)
-        return source.place(index)
-
-    def _place(self, symbol: str) -> str:
-        """``FILE:LINE`` where a record is written: in the manifest or in a data file."""
-        draft = self.inline.get(symbol)
-        if draft is not None:
-            line = self.reporter.document.position(draft.at, key=True)[0]
-            return f"{self.reporter.document.file}:{line}"
-        source, index = self.rows.locate(self.rows.index[symbol])
-        return source.place(index)
-
     def finish(self) -> None:
         """Check references to rows read later, and count the problems not listed."""
-        for ref, label, template, file, line, columns in self.pending:
-            message = self._reference_problem(ref)
-            if message is not None:
-                self.rows_reporter.begin(file, line, columns, template)
-                self.rows_reporter.report(label, message)
+        self.symbols.check_pending(self.rows_reporter)
         self.rows_reporter.finish()
 
 
