@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from testing.cli import SEED_MANIFEST, actions, kayse
 from testing.lifecycle import api, kayse_stdin, sent_since, state_doc, write
 from testing.sandbox import TEST_KEY, running_sandbox
-from testing.sandbox_process import SandboxProcess
+from testing.sandbox_process import SandboxProcess, sandbox_process
 
 
 @pytest.fixture
@@ -199,3 +201,78 @@ def test_destroy_target_takes_what_depends_on_it(tmp_path: Path, server: Sandbox
     assert actions(again)["garcia_auto"] == "created"
     dump = server.dump()
     assert dump["case_lists"][0]["case_ids"] == [dump["cases"][0]["id"]]
+
+
+# -- another account's key: every record answers Kayse's own 404 --------------------------
+
+OTHER_KEY = "another-accounts-key-77"
+
+
+@contextmanager
+def account(directory: Path, key: str = TEST_KEY, port: int = 0) -> Iterator[SandboxProcess]:
+    """A sandbox as one Kayse account (its folder, its key), at a fixed port when given.
+
+    Two accounts served one after the other at one port share a URL, as two accounts of
+    Kayse do: the state's target matches, and only the key tells them apart.
+    """
+    directory.mkdir(exist_ok=True)
+    with sandbox_process(directory, api_key=key, extra_args=("--port", str(port))) as process:
+        yield process
+
+
+def destroy_with_another_accounts_key(tmp_path: Path, port: int) -> None:
+    """Destroy at the same URL with a fresh account's key: nothing released, exit 1, why."""
+    state = tmp_path / "seed.state.json"
+    before = state.read_bytes()
+    with account(tmp_path / "other", OTHER_KEY, port) as other:
+        run = kayse(["destroy", "seed.yaml", "--yes"], cwd=tmp_path, url=other.url, key=OTHER_KEY)
+        sent = other.stats()["requests"]
+    assert run.code == 1, run.stderr
+    assert state.read_bytes() == before  # every ID and membership still saved
+    assert not (tmp_path / "seed.state.journal").exists()
+    assert "stopped: every record answered 404: is this the right account and URL? " in run.stdout
+    assert "Nothing was released." in run.stdout
+    assert "`kayse-pipeline doctor MANIFEST`" in run.stdout
+    assert "`kayse-pipeline state forget MANIFEST SYMBOL ...`" in run.stdout
+    summary = run.stdout.splitlines()[-1]
+    assert summary.startswith("Summary: ") and "deleted" not in summary and "gone" not in summary
+    assert f"; {sent} request(s) sent." in summary  # each record and membership asked once
+
+
+def test_destroy_with_another_accounts_key_releases_nothing(tmp_path: Path) -> None:
+    with account(tmp_path / "mine") as mine:
+        applied(tmp_path, mine)
+        port = urlsplit(mine.url).port
+        records = mine.dump()
+    assert port is not None
+    destroy_with_another_accounts_key(tmp_path, port)
+    with account(tmp_path / "mine", port=port) as mine:
+        assert mine.dump() == records  # deleted nowhere: the records are still there
+
+
+# The seed's contact and case, and a second contact; no list, so that no detach answers first.
+NO_LIST = SEED_MANIFEST.split("lists:")[0].replace(
+    "cases:\n",
+    "  jon:\n    first_name: Jon\n    last_name: Lee\n    external_source_id: crm_contact_902\n"
+    "cases:\n",
+)
+
+
+def test_one_vanished_record_among_several_is_still_released(tmp_path: Path) -> None:
+    with account(tmp_path / "mine") as mine:
+        applied(tmp_path, mine, NO_LIST)
+        port = urlsplit(mine.url).port
+    assert port is not None
+    destroy_with_another_accounts_key(tmp_path, port)  # stopped: the right key is needed
+    with account(tmp_path / "mine", port=port) as mine:
+        case_id = state_doc(tmp_path)["records"]["garcia_auto"]["id"]
+        api(mine, "DELETE", f"/cases/{case_id}")  # deleted in the app meanwhile
+        run = kayse(
+            ["destroy", "seed.yaml", "--yes", "--output", "json"], cwd=tmp_path, url=mine.url
+        )
+        dump = mine.dump()
+    assert run.code == 0, run.stderr
+    # The case's 404 is the first answer; the contacts' deletions then show the right key.
+    assert actions(run) == {"garcia_auto": "gone", "maria": "deleted", "jon": "deleted"}
+    assert state_doc(tmp_path)["records"] == {}
+    assert dump["clients"] == [] and dump["cases"] == []

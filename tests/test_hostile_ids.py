@@ -141,36 +141,39 @@ def test_refresh_releases_a_record_only_on_kaysees_own_404(case: str, tmp_path: 
     assert set(after) == {"maria", "garcia_auto"} - released
 
 
-DESTROYS: dict[str, tuple[Reply, set[str], bool]] = {
-    # reply to every request -> symbols still saved afterwards, whether the run stopped
-    "Kayse's own 404": (
-        Reply(404, {"error": "not found", "message": "no such record"}),
-        set(),
-        False,
-    ),
+def _deletes_the_case(seen: Seen) -> Reply:
+    if seen.path.endswith("/cases/bulk_delete"):
+        return Reply(200, {"deleted_ids": [6]})
+    return SHAPED_404
+
+
+DESTROYS: dict[str, tuple[Callable[[Seen], Reply], set[str], str | None]] = {
+    # reply to each request -> symbols still saved afterwards, how the run stopped (if it did)
+    "Kayse's own 404 to every record": (lambda seen: SHAPED_404, {"maria", "garcia_auto"}, "404"),
+    "Kayse's own 404 to one record, the other deleted": (_deletes_the_case, set(), None),
     "a 404 that is not Kayse's": (
-        Reply(404, {"detail": "Not Found"}),
+        lambda seen: Reply(404, {"detail": "Not Found"}),
         {"maria", "garcia_auto"},
-        True,
+        "hint",
     ),
     "a 404 in HTML": (
-        Reply(404, "<h1>nginx</h1>", {"Content-Type": "text/html"}),
+        lambda seen: Reply(404, "<h1>nginx</h1>", {"Content-Type": "text/html"}),
         {"maria", "garcia_auto"},
-        True,
+        "hint",
     ),
     "a 405": (
-        Reply(405, {"error": "method not allowed", "message": "no"}),
+        lambda seen: Reply(405, {"error": "method not allowed", "message": "no"}),
         {"maria", "garcia_auto"},
-        True,
+        "hint",
     ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(DESTROYS))
 def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_path: Path) -> None:
-    reply, kept, stops = DESTROYS[case]
+    respond, kept, stops = DESTROYS[case]
     (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
-    with hostile_server([reply], max_seconds=60) as server:
+    with hostile_server(respond, max_seconds=60) as server:
         setup = kayse(
             ["state", "set", "seed.yaml", "maria", "5", "garcia_auto", "6"],
             cwd=tmp_path,
@@ -187,10 +190,13 @@ def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_pa
         sent = len(server.requests)
     assert "unexpected" not in run.stderr
     assert run.code == (1 if stops else 0), run.stderr
-    assert set(saved(tmp_path)) == kept  # a wrong URL releases nothing
-    if stops:
+    assert set(saved(tmp_path)) == kept  # a wrong URL or account releases nothing
+    if stops == "hint":
         assert sent == 1  # the first answer about the endpoint stops the destroy
         assert run.json()["stopped"].endswith(HINT)
+    if stops == "404":
+        assert sent == 2  # each record asked once; the guard sends nothing more
+        assert run.json()["stopped"].startswith("every record answered 404: ")
 
 
 # -- finding 6: IDs in answers ----------------------------------------------------------------

@@ -11,15 +11,20 @@ over), so destroy deletes them like the ones it created. In order:
 4. lists and campaigns have no documented delete: they are reported as left behind and
    stay in the state (they still exist in Kayse).
 
-A 404 means already gone. A record Kayse refuses to delete is reported and stays in the
-state, which is not a failure. Each deletion is journalled as it is confirmed, so a
-destroy that stops halfway (refused key, spent budget, lost connection) resumes.
+Kayse's own 404 means already gone, once the run has shown that this key sees the
+recipe's records (see ``gone``): until one answer deletes a record, finds one or takes a
+detach, the releases that 404s would make are held, and when every answer (two or more)
+is a 404 the destroy stops and releases nothing. A record Kayse refuses to delete is
+reported and stays in the state, which is not a failure. Each deletion is journalled as it
+is confirmed, so a destroy that stops halfway (refused key, spent budget, lost connection)
+resumes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, NoReturn
 
 from kayse_pipeline.api.answer import URL_HINT
@@ -41,6 +46,7 @@ from kayse_pipeline.plan.destroy import (
     Doomed,
     make_destroy_plan,
 )
+from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, proves_nothing
 from kayse_pipeline.run.outcome import DestroyAction, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
 from kayse_pipeline.run.session import Options, refuse_while_running, session
@@ -63,6 +69,11 @@ class DestroyResult(SendingResult[DestroyAction]):
 
 
 Confirm = Callable[[DestroyPlan], bool]
+ALREADY_DELETED = "already deleted in Kayse"
+HELD_NOTE = (
+    "answered 404 before any answer showed that this key sees the recipe's records, and "
+    "the destroy stopped: not released; the next destroy asks again"
+)
 
 
 def plan_destroy(options: Options, *, delete_batch: int | None = None) -> DestroyPlan:
@@ -123,6 +134,9 @@ class Destroyer:
         self.client = client
         self.result = DestroyResult()
         self._done: dict[str, Outcome[DestroyAction]] = {}
+        self._seen = False  # an answer showed that this key sees the recipe's records
+        # 404 answers before that: each one's release, and the records it would release.
+        self._held: list[tuple[Callable[[], None], Sequence[Doomed]]] = []
 
     def run(self) -> DestroyResult:
         """Detach, delete cases, delete contacts; stop only when nothing more can be sent."""
@@ -135,6 +149,7 @@ class Destroyer:
                     self._delete_contact(doomed)
         except _Halt:
             pass
+        self._settle()
         for doomed in self.plan.records:
             if doomed.symbol in self._done:
                 self.result.outcomes.append(self._done[doomed.symbol])
@@ -161,18 +176,24 @@ class Destroyer:
                     self._detach(detach, chunk[:middle])
                     self._detach(detach, chunk[middle:])
                     continue
-                if exc.status != 404:  # 404: the list is gone, so are its memberships
+                if exc.status != 404:
                     self.result.membership_failures.append(
                         f"{detach.op} on list '{detach.list_symbol}': {exc}"
                     )
-                    continue
+                else:  # the list is gone, so are its memberships
+                    self._gone(partial(self._detached, detach, chunk), ())
+                continue
             except (BudgetExhaustedError, StopRequested, TransportError) as exc:
                 self._halt(str(exc))
-            noun = "case(s)" if detach.field == "include_ids" else "contact(s)"
-            self.result.membership_changes.append(
-                f"list {detach.list_symbol}: {detach.op} {len(chunk)} {noun}"
-            )
-            self.state.record_members(detach.list_symbol, detach.field, remove=chunk)
+            self._found()
+            self._detached(detach, chunk)
+
+    def _detached(self, detach: Detach, chunk: list[int]) -> None:
+        noun = "case(s)" if detach.field == "include_ids" else "contact(s)"
+        self.result.membership_changes.append(
+            f"list {detach.list_symbol}: {detach.op} {len(chunk)} {noun}"
+        )
+        self.state.record_members(detach.list_symbol, detach.field, remove=chunk)
 
     def _delete_cases(self, cases: list[Doomed]) -> None:
         doomed = [d for d in cases if d.action == "delete" and d.id is not None]
@@ -192,13 +213,15 @@ class Destroyer:
                 self._bulk_delete(batch[:middle])
                 self._bulk_delete(batch[middle:])
             elif exc.status == 404:
-                self._removed("case", batch, "gone", "already deleted in Kayse")
+                self._gone(partial(self._removed, "case", batch, "gone", ALREADY_DELETED), batch)
             else:
                 self._failed(batch, str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
         deleted = _deleted_ids(answer, ids)
+        if deleted & set(ids):
+            self._found()
         self._removed("case", [d for d in batch if d.id in deleted], "deleted")
         for d in batch:
             if d.id not in deleted:
@@ -211,12 +234,14 @@ class Destroyer:
         except ApiError as exc:
             self._stop_if_fatal(exc)
             if exc.status == 404:
-                self._removed("case", [doomed], "gone", "already deleted in Kayse")
+                release = partial(self._removed, "case", [doomed], "gone", ALREADY_DELETED)
+                self._gone(release, [doomed])
                 return
             self._failed([doomed], str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
+        self._found()
         self._failed([doomed], "Kayse answered bulk_delete without deleting it")
 
     def _delete_contact(self, doomed: Doomed) -> None:
@@ -225,13 +250,52 @@ class Destroyer:
         except ApiError as exc:
             self._stop_if_fatal(exc)
             if exc.status == 404:
-                self._removed("contact", [doomed], "gone", "already deleted in Kayse")
+                release = partial(self._removed, "contact", [doomed], "gone", ALREADY_DELETED)
+                self._gone(release, [doomed])
             else:
                 self._failed([doomed], str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self._halt(str(exc))
+        self._found()
         self._removed("contact", [doomed], "deleted")
+
+    def _gone(self, release: Callable[[], None], records: Sequence[Doomed]) -> None:
+        """Kayse's own 404: release now if the run has found a record, else hold it."""
+        if self._seen:
+            release()
+        else:
+            self._held.append((release, records))
+
+    def _found(self) -> None:
+        """This key sees the recipe's records, so the 404s held so far are deletions."""
+        self._seen = True
+        self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for release, _ in held:
+            release()
+
+    def _settle(self) -> None:
+        """The end of the run, with 404s still held: no answer found a record.
+
+        One gone record (or list) is released as before; two or more answered 404 and
+        nothing else, which another account's key does: nothing is released, and the run
+        stops with why. A run that stopped for another reason releases nothing either.
+        """
+        if not self._held:
+            return
+        gone = sum(len(records) or 1 for _, records in self._held)
+        if self.result.stopped is None and not proves_nothing(gone, found=0):
+            self._release_held()
+            return
+        note = HELD_NOTE if self.result.stopped is not None else NOT_RELEASED
+        self.result.stopped = self.result.stopped or EVERY_404
+        for _, records in self._held:
+            for d in records:
+                self._done[d.symbol] = _removal(d, "skipped", note)
+        self._held = []
 
     def _removed(
         self, kind: Kind, batch: list[Doomed], action: DestroyAction, note: str | None = None

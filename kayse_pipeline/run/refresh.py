@@ -40,6 +40,7 @@ from kayse_pipeline.model import Kind, Manifest
 from kayse_pipeline.plan.apply import fingerprint, make_plan
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.run.apply import PlanReport
+from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, proves_nothing
 from kayse_pipeline.run.outcome import Outcome, RefreshAction, RunResult
 from kayse_pipeline.run.readback import READ_BY_ID, Desired, Reader
 from kayse_pipeline.run.session import Options, Session, session
@@ -58,11 +59,6 @@ GONE_NOTE = "deleted in Kayse: the next apply creates it again"
 UNCONFIRMED_NOTE = "not found in GET /{path}: left as it is"
 # A refused key, a failing service or a missing endpoint: every further read would fail too.
 STOPPING_STATUSES = frozenset({401, 403, 405, 500, 502, 503, 504})
-EVERY_404 = (
-    "every record answered 404: is this the right account and URL? Nothing was released; "
-    "check KAYSE_API_KEY and --api-url (or KAYSE_API_URL)"
-)
-NOT_RELEASED = "answered 404 like every other record read: not released"
 
 
 @dataclass
@@ -249,8 +245,7 @@ def refresh_state(
                 halted = "not read: the refresh stopped"
     missing = [s for s, (_, actual) in answers.items() if actual is None]
     by_id = [s for s in missing if manifest.records[s].kind in READ_BY_ID]
-    if len(by_id) >= 2 and len(missing) == len(answers):
-        # A wrong URL or another account's key answers 404 to everything: release nothing.
+    if proves_nothing(gone=len(by_id), found=len(answers) - len(missing)):
         result.stopped = EVERY_404
         for symbol in missing:
             record_id = answers[symbol][0]
