@@ -297,3 +297,50 @@ def test_text_and_markdown_name_every_check(tmp_path: Path) -> None:
         for title in ("the URL answers like Kayse", "the API key is accepted", "the rate budget"):
             assert title in run.stdout
         assert ("| check | verdict | what to do |" in run.stdout) == (output == "markdown")
+
+
+def many_contacts(n: int) -> str:
+    """A recipe of ``n`` contacts."""
+    contacts = "".join(
+        f"  c{i}:\n    first_name: C{i}\n    last_name: L\n    external_source_id: x{i}\n"
+        for i in range(n)
+    )
+    return f"version: 1\ndefaults:\n  contacts: {{external_source: other}}\ncontacts:\n{contacts}"
+
+
+def test_the_manifests_warnings_are_told_once(tmp_path: Path) -> None:
+    manifest = write(tmp_path, many_contacts(1))
+    with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
+        run = kayse(["doctor", manifest, "--var", "UNUSED=1"], cwd=tmp_path, url=sb.url)
+    assert run.code == 0, run.stderr
+    assert run.stderr.count("UNUSED is given a value") == 1, run.stderr
+
+
+ALL_CHECKS = ["url", "key", "rate-limit", "budget", "fields", "values", "existing"]
+
+
+def test_without_a_key_every_check_is_still_reported(tmp_path: Path) -> None:
+    manifest = write(tmp_path, SEED_MANIFEST)
+    with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
+        run = doctor(tmp_path, sb.url, manifest, key=None)
+        assert sent(sb) == {"GET": 1}  # the 401 stops it
+    assert run.code == 1
+    assert list(verdicts(run)) == ALL_CHECKS
+    assert check(run, "key")["saw"][0] == "KAYSE_API_KEY is not set"
+    assert check(run, "key")["verdict"] == "failed"
+
+
+def test_a_state_that_cannot_be_read_is_said_and_the_account_still_checked(
+    tmp_path: Path,
+) -> None:
+    manifest = write(tmp_path, SEED_MANIFEST)
+    (tmp_path / "recipe.state.json").write_text("{not json")
+    with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
+        run = doctor(tmp_path, sb.url, manifest)
+        assert sent(sb) == {"GET": 3}
+    assert run.code == 0, run.stderr
+    assert list(verdicts(run)) == ALL_CHECKS
+    budget = check(run, "budget")
+    assert budget["verdict"] == "warning"
+    assert budget["saw"][-1].startswith("the plan cannot be made: "), budget
+    assert "recipe.state.json" in budget["saw"][-1]

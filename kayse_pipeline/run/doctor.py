@@ -28,7 +28,7 @@ from kayse_pipeline.api.client import KayseClient
 from kayse_pipeline.api.endpoints import ENDPOINTS
 from kayse_pipeline.errors import KayseError, TransportError
 from kayse_pipeline.model import Manifest
-from kayse_pipeline.run.apply import plan
+from kayse_pipeline.plan.apply import make_plan
 from kayse_pipeline.run.doctor_checks import (
     Answer,
     Check,
@@ -47,7 +47,7 @@ from kayse_pipeline.run.doctor_schema import (
     parse_metadata,
     values_check,
 )
-from kayse_pipeline.run.session import Options, load, open_client
+from kayse_pipeline.run.session import Options, checkup
 
 MAX_REQUESTS = 5
 LIST_PAGE = 100  # the documented maximum page size of GET /case_lists
@@ -121,25 +121,24 @@ def doctor(
     clock: Callable[[], float] = time.time,
 ) -> DoctorReport:
     """Run every check against the target of ``options`` (its manifest only when given)."""
-    manifest = load(options) if with_manifest else None  # invalid: nothing is sent
     target = options.target
-    needed, plan_note, creates = None, None, set()
-    if manifest is not None:
-        try:
-            report = plan(options)
-            needed = report.plan.requests
-            creates = {r.symbol for r in report.plan.records if r.action == "create"}
-        except KayseError as exc:
-            plan_note = f"the plan cannot be made: {exc}"
-    key_given = bool(options.env.get("KAYSE_API_KEY", "").strip())
-    wanted = _Wanted.of(manifest, creates) if manifest is not None else _Wanted()
-    with open_client(options, manifest, log=log, lazy=True) as client:
-        probe = _Probe(client, options.env.get("KAYSE_API_KEY", "").strip())
+    with checkup(options, with_manifest=with_manifest, log=log) as run:
+        manifest = run.manifest
+        needed, plan_note, creates = None, None, set()
+        if manifest is not None:
+            try:
+                the_plan = make_plan(manifest, run.state(), batch_size=options.batch_size)
+                needed = the_plan.requests
+                creates = {r.symbol for r in the_plan.records if r.action == "create"}
+            except KayseError as exc:
+                plan_note = f"the plan cannot be made: {exc}"
+        wanted = _Wanted.of(manifest, creates) if manifest is not None else _Wanted()
+        probe = _Probe(run.client, options.api_key.strip())
         probe.run(wanted)
     answers = probe.answers
     checks = [
         url_check(_shown_target(options), answers),
-        key_check(answers, key_given=key_given, sandbox=options.sandbox),
+        key_check(answers, key_given=bool(probe.key), sandbox=options.sandbox),
         rate_check(answers, clock()),
         budget_check(answers, clock(), needed, plan_note),
         *_metadata_checks(probe.metadata, manifest),
@@ -162,6 +161,7 @@ class _Probe:
 
     def __init__(self, client: KayseClient, key: str) -> None:
         self.client = client
+        self.key = key
         # A proxy or a foreign server may echo the key: it never reaches the report.
         self.secrets = [s.encode() for s in (key, json.dumps(key)[1:-1]) if len(s) >= 4]
         self.answers: list[Answer] = []

@@ -2,6 +2,8 @@
 
 Every command that touches a state goes through ``session``: load the manifest, open
 the state (locked unless only read), and open a client for the target only when asked.
+``doctor`` goes through ``checkup``: the manifest only when one is given, its state only
+if it can be read, and a client that sends even without a key (the key is what it checks).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
 from kayse_pipeline.api.settings import DEFAULT_API_URL, check_api_url
 from kayse_pipeline.api.stop import Stop
 from kayse_pipeline.errors import ConfigError, Diagnostic, StateLockedError, UsageError
+from kayse_pipeline.manifest.env import API_KEY_VARIABLE
 from kayse_pipeline.manifest.load import read_manifest
 from kayse_pipeline.manifest.variables import Given
 from kayse_pipeline.model import Manifest
@@ -61,6 +64,11 @@ class Options:
             return SANDBOX_TARGET
         url = self.api_url or self.env.get("KAYSE_API_URL") or DEFAULT_API_URL
         return normalize_target(check_api_url(url))
+
+    @property
+    def api_key(self) -> str:
+        """$KAYSE_API_KEY of the run's env, as given ("" when unset)."""
+        return self.env.get(API_KEY_VARIABLE, "")
 
     @property
     def state_path(self) -> Path:
@@ -114,11 +122,11 @@ def open_client(
     *,
     on_wait: WaitCallback | None = None,
     log: Callable[[str], None] | None = None,
-    lazy: bool = False,
+    need_key: bool = True,
 ) -> Iterator[KayseClient]:
     """A client for the target: the in-process sandbox, or Kayse (or another URL) with the key.
 
-    With ``lazy`` (nothing will be sent) a missing key is not an error.
+    Without ``need_key`` (nothing will be sent, or doctor) a missing key is not an error.
     """
     pacer = Pacer(max_wait=options.max_wait, on_wait=on_wait, stop=options.stop)
     trace = Trace(log=log)
@@ -134,8 +142,8 @@ def open_client(
         base_url, key = "http://sandbox.invalid/v1", None
     else:
         base_url = options.target
-        key = options.env.get("KAYSE_API_KEY")
-        if not key and not lazy:
+        key = options.api_key
+        if not key and need_key:
             raise ConfigError(
                 "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
                 "and export it, or try the recipe on the built-in emulator with --sandbox"
@@ -188,7 +196,7 @@ class Session:
         """A client for the target, closed with the session; ``sends=False``: key not needed."""
         return self._closing.enter_context(
             open_client(
-                self.options, self.manifest, on_wait=self.on_wait, log=self.log, lazy=not sends
+                self.options, self.manifest, on_wait=self.on_wait, log=self.log, need_key=sends
             )
         )
 
@@ -213,6 +221,33 @@ def session(
             closing.enter_context(state)  # compacts the journal and drops the lock at the end
         with ExitStack() as clients:  # closed before the state
             yield Session(options, manifest, state, on_wait, log, clients)
+
+
+@dataclass(frozen=True)
+class Checkup:
+    """What ``doctor`` looks with: the manifest if one is given, and a client that sends
+    even without a key (a missing key is one of the things it reports)."""
+
+    options: Options
+    manifest: Manifest | None
+    client: KayseClient
+
+    def state(self) -> StateStore:
+        """The manifest's state, read without its lock; raises what ``plan`` would (an apply
+        running, another target or manifest, a damaged file), so doctor can say so and go on."""
+        refuse_while_running(self.options.state_path)
+        return self.options.open_state(lock=False)
+
+
+@contextmanager
+def checkup(
+    options: Options, *, with_manifest: bool, log: Callable[[str], None] | None = None
+) -> Iterator[Checkup]:
+    """Load the manifest if asked (an invalid one raises before anything is sent), then open
+    a client; the state is opened by ``Checkup.state``, when a plan is wanted."""
+    manifest = load(options) if with_manifest else None
+    with open_client(options, manifest, log=log, need_key=False) as client:
+        yield Checkup(options, manifest, client)
 
 
 def refuse_while_running(path: Path) -> None:
