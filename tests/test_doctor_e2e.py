@@ -300,12 +300,32 @@ def test_text_and_markdown_name_every_check(tmp_path: Path) -> None:
 
 
 def many_contacts(n: int) -> str:
-    """A recipe of ``n`` contacts."""
+    """A recipe of ``n`` contacts: one bulk create at --batch-size 100, ceil(n/10) at 10."""
     contacts = "".join(
         f"  c{i}:\n    first_name: C{i}\n    last_name: L\n    external_source_id: x{i}\n"
         for i in range(n)
     )
     return f"version: 1\ndefaults:\n  contacts: {{external_source: other}}\ncontacts:\n{contacts}"
+
+
+def test_batch_size_counts_the_plan_as_plan_does(tmp_path: Path) -> None:
+    manifest = write(tmp_path, many_contacts(25))
+    sizes: dict[str, list[str]] = {"default": [], "10": ["--batch-size", "10"]}
+    with running_sandbox(tmp_path, rate_limit="500/3600") as sb:
+        runs = {name: doctor(tmp_path, sb.url, manifest, *args) for name, args in sizes.items()}
+        plans = {
+            name: kayse(["plan", manifest, *args, "--output", "json"], cwd=tmp_path, url=sb.url)
+            for name, args in sizes.items()
+        }
+        refused = doctor(tmp_path, sb.url, manifest, "--batch-size", "0")
+    needs = {name: check(run, "budget")["saw"][1] for name, run in runs.items()}
+    assert needs == {
+        "default": "the manifest's plan needs 1 request(s)",
+        "10": "the manifest's plan needs 3 request(s)",
+    }
+    assert {name: run.json()["requests"] for name, run in plans.items()} == {"default": 1, "10": 3}
+    assert refused.code == 1  # the bounds of plan's and apply's --batch-size
+    assert "--batch-size" in refused.stderr and refused.stdout == ""
 
 
 def test_the_manifests_warnings_are_told_once(tmp_path: Path) -> None:

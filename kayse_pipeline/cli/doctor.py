@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from kayse_pipeline.cli.options import Target, debug_log, doctor_options, options
+from kayse_pipeline.cli.options import (
+    Target,
+    batch_size_option,
+    debug_log,
+    doctor_options,
+    options,
+)
 from kayse_pipeline.cli.output import echo_json, say
 from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
 from kayse_pipeline.cli.output.json_doc import doctor_json
@@ -16,6 +22,7 @@ from kayse_pipeline.run.doctor import doctor as run_doctor
 
 @click.command()
 @doctor_options
+@batch_size_option
 @click.pass_context
 def doctor(
     ctx: click.Context,
@@ -24,9 +31,10 @@ def doctor(
     api_url: str | None,
     sandbox: bool,
     output: str,
+    batch_size: int,
 ) -> None:
     """Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply."""
-    opts = options(Target(manifest or Path("."), state, api_url, sandbox))
+    opts = options(Target(manifest or Path("."), state, api_url, sandbox), batch_size=batch_size)
     report = run_doctor(opts, with_manifest=manifest is not None, log=debug_log(ctx))
     if output == "json":
         echo_json(doctor_json(report))

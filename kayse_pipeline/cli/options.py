@@ -179,9 +179,8 @@ def max_reads_option(func: F) -> F:
     )(func)
 
 
-def run_options(func: F) -> F:
-    """--batch-size and --max-wait, for commands that send requests."""
-    func = max_wait_option(func)
+def batch_size_option(func: F) -> F:
+    """--batch-size, for commands that send or count bulk requests."""
     return click.option(
         "--batch-size",
         type=click.IntRange(min=1),
@@ -189,6 +188,11 @@ def run_options(func: F) -> F:
         show_default=True,
         help="Records per bulk request (and IDs per attach / append request).",
     )(func)
+
+
+def run_options(func: F) -> F:
+    """--batch-size and --max-wait, for commands that send requests."""
+    return batch_size_option(max_wait_option(func))
 
 
 def target_option(func: F) -> F:
