@@ -90,8 +90,8 @@ def test_a_stage_imports_only_what_it_may(
     assert broken == []
 
 
-def test_model_and_errors_import_nothing_of_the_project() -> None:
-    for module in (stage("model"), stage("errors")):
+def test_model_errors_and_safe_text_import_nothing_of_the_project() -> None:
+    for module in (stage("model"), stage("errors"), stage("safe_text")):
         assert project_imports(module) == set(), module
 
 

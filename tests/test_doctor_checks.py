@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kayse_pipeline.run.doctor_checks import Answer, clean, rate_check, rate_view
+from kayse_pipeline.run.doctor_checks import Answer, rate_check, rate_view
 
 NOW = 1_800_000_000.0
 DATE = "Fri, 15 Jan 2027 08:00:00 GMT"  # = NOW
@@ -51,17 +51,3 @@ def test_the_date_header_is_the_clock_and_a_skewed_machine_is_named() -> None:
     )
     assert check.saw[2] == "this machine's clock is 300 s ahead of the server's"
     assert rate_check([answer(**headers)], NOW).verdict == "ok"
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("plain", "plain"),
-        ("red\x1b[31m text\x07", "red [31m text"),
-        ("line\nbreak\r\x00", "line break"),
-        ("right\u202eto left", "right to left"),
-        ("x" * 500, "x" * 159 + "…"),
-    ],
-)
-def test_server_text_is_cleaned_and_bounded(text: str, shown: str) -> None:
-    assert clean(text) == shown

@@ -147,7 +147,7 @@ def test_drifted_fields_are_named_never_shown(tmp_path: Path) -> None:
         ("@org/team please", "&#64;org/team please"),
         ("a | b\nc", "a \\| b c"),
         ("**bold** [x](http://e)", "\\*\\*bold\\*\\* \\[x\\]\\(http\\://e\\)"),
-        ("bidi\u202etxt\x1b[31m", "bidi txt \\[31m"),
+        ("bidi\u202etxt\x1b[31m", "bidi txt"),
     ],
 )
 def test_untrusted_text_is_escaped(raw: str, escaped: str) -> None:

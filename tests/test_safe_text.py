@@ -1,16 +1,19 @@
 """Issue 11, finding 17: what a server or a file says reaches a terminal, a CI log and a
-JUnit report without escapes, control characters or GitHub workflow commands.
+JUnit report without escapes, control characters or GitHub workflow commands; one rule
+(``kayse_pipeline/safe_text.py``) for every output, messages and doctor's findings included.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from kayse_pipeline.cli.output.safe import safe_text
+from kayse_pipeline.safe_text import safe_line, safe_text
 from testing.cli import SEED_MANIFEST, kayse
 from testing.hostile_server import Reply, hostile_server
 
@@ -36,6 +39,41 @@ KEY = "hostile-test-key-3c9d"
 )
 def test_safe_text(raw: str, shown: str) -> None:
     assert safe_text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "limit", "shown"),
+    [
+        ("plain", None, "plain"),
+        ("red\x1b[31m text\x07", None, "red text"),
+        ("line\nbreak\r\x00", None, "line break"),
+        ("right\u202eto left", None, "right to left"),
+        ("a  \t b\n\n  c ", None, "a b c"),
+        ("  ::error::owned", None, ": :error::owned"),
+        ("##[group]x", None, "# #[group]x"),
+        ("lone \ud800", None, "lone \ufffd"),
+        ("x" * 500, 160, "x" * 159 + "\u2026"),
+        ("y" * 300, 300, "y" * 300),
+        ("y" * 301, 300, "y" * 299 + "\u2026"),
+        (404, None, "404"),
+    ],
+)
+def test_safe_line(raw: object, limit: int | None, shown: str) -> None:
+    assert safe_line(raw, limit) == shown
+
+
+def test_every_control_and_format_character_is_removed() -> None:
+    """What Unicode calls a control, a format character or a separator of lines: none
+    is shown (tab and newline stay in text; the two joiners stay for emoji and scripts)."""
+    kept = {"\t", "\n", "\u200c", "\u200d"}
+    hidden = "".join(
+        char
+        for char in map(chr, range(sys.maxunicode + 1))
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char not in kept
+    )
+    assert safe_text(f"a{hidden}b") == "ab"
+    assert safe_line(f"a{hidden}b") == "a b"
+    assert safe_text("\U0001f469\u200d\U0001f4bb\tok\n") == "\U0001f469\u200d\U0001f4bb\tok\n"
 
 
 HOSTILE = "\x1b[2J\x1b[31mKayse\x00 says\r\n::error::owned\u202e \ud800 ##[group]x"

@@ -19,6 +19,7 @@ import httpx
 from kayse_pipeline.api.endpoints import Endpoint
 from kayse_pipeline.bounds import JSONBoundsError, loads_json
 from kayse_pipeline.errors import ApiError, AuthError, OutcomeUnknownError, TransportError
+from kayse_pipeline.safe_text import safe_line
 
 KEY_HEADER = "X-API-KEY"
 URL_HINT = "is --api-url (or KAYSE_API_URL) the Kayse Public API, ending in /v1?"
@@ -89,7 +90,8 @@ class _Decoder:
         names = [n for n in names if n != "identity"]
         if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
             raise AnswerUnreadable(
-                f"the answer is in an encoding this client does not read ({quote(encoding)})"
+                "the answer is in an encoding this client does not read "
+                f"({safe_line(encoding, MAX_QUOTED)})"
             )
         # wbits 47 reads both the gzip and the zlib header (what "deflate" means in HTTP).
         self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if names else None
@@ -212,19 +214,13 @@ def api_error(
     message = scrub(message, sent)
     for secret in secrets:  # a proxy or a foreign server may echo the headers it got
         message = message.replace(secret, "[redacted]")
-    message = quote(message)
+    message = safe_line(message, MAX_QUOTED)
     cls = AuthError if response.status_code == 401 else ApiError
     if cls is AuthError:
         message += " (check KAYSE_API_KEY: the key is missing, wrong or disabled)"
     return cls(
         response.status_code, message, method=endpoint.method, path=endpoint.path, shaped=shaped
     )
-
-
-def quote(text: str) -> str:
-    """Server text as one bounded line: whitespace runs become one space, the rest is cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 1] + "\u2026"
 
 
 def scrub(message: str, sent: bytes | None) -> str:

@@ -30,11 +30,11 @@ from kayse_pipeline.errors import KayseError, TransportError
 from kayse_pipeline.model import Manifest
 from kayse_pipeline.plan.apply import make_plan
 from kayse_pipeline.run.doctor_checks import (
+    SHOWN_TEXT,
     Answer,
     Check,
     Finding,
     budget_check,
-    clean,
     key_check,
     listed,
     rate_check,
@@ -48,6 +48,7 @@ from kayse_pipeline.run.doctor_schema import (
     values_check,
 )
 from kayse_pipeline.run.session import Options, checkup
+from kayse_pipeline.safe_text import safe_line
 
 MAX_REQUESTS = 5
 LIST_PAGE = 100  # the documented maximum page size of GET /case_lists
@@ -191,11 +192,13 @@ class _Probe:
         try:
             raw = self.client.read_once(name, id=id, params=params)
         except TransportError as exc:
-            self.answers.append(Answer(endpoint.method, path, failure=clean(str(exc))))
+            self.answers.append(Answer(endpoint.method, path, failure=safe_line(exc, SHOWN_TEXT)))
             self.stopped = "no answer"
             return self.answers[-1]
         headers = {
-            clean(k, 60).lower(): clean(self._redacted(v.encode()).decode("utf-8", "replace"))
+            safe_line(k, 60).lower(): safe_line(
+                self._redacted(v.encode()).decode("utf-8", "replace"), SHOWN_TEXT
+            )
             for k, v in list(raw.headers.items())[:HEADERS_KEPT]
         }
         kind = headers.get("content-type", "").split(";")[0].strip()
@@ -205,7 +208,7 @@ class _Probe:
             try:
                 body, is_json = json.loads(text), True
             except ValueError:
-                body = clean(text.decode("utf-8", "replace"), 80)
+                body = safe_line(text.decode("utf-8", "replace"), 80)
         elif raw.truncated:
             body = "(larger than doctor reads)"
         answer = Answer(endpoint.method, path, raw.status, kind, headers, body, is_json)
@@ -273,7 +276,7 @@ def _existing_check(wanted: _Wanted, probe: _Probe) -> Check:
         if rows is None:
             found.note("warning", f"{named}: the lists could not be read")
         elif list_id in rows:
-            found.note("ok", f"{named} exists: '{clean(rows[list_id], 80)}'")
+            found.note("ok", f"{named} exists: '{safe_line(rows[list_id], 80)}'")
         elif total is not None and total <= LIST_PAGE:
             found.note("failed", f"{named} is not among the account's {total} lists",
                        "fix the ID in the manifest")  # fmt: skip
@@ -290,7 +293,7 @@ def _existing_check(wanted: _Wanted, probe: _Probe) -> Check:
             if name in names:
                 found.note(
                     "warning",
-                    f"lists.{symbol}: a list named '{clean(name, 80)}' already exists "
+                    f"lists.{symbol}: a list named '{safe_line(name, 80)}' already exists "
                     f"(id {names[name]}); apply would create a second one",
                     f"if it is the same list, adopt it: kayse-pipeline import MANIFEST {symbol} "
                     f"{names[name]}",
@@ -298,7 +301,7 @@ def _existing_check(wanted: _Wanted, probe: _Probe) -> Check:
     for agent, symbols in wanted.agents.items():
         found.note(
             "warning",
-            f"agent_id '{clean(agent, 80)}' (campaigns {listed(symbols, 3)}): cannot be "
+            f"agent_id '{safe_line(agent, 80)}' (campaigns {listed(symbols, 3)}): cannot be "
             "confirmed: Kayse documents no read of agents",
             "check the agent's ID in Kayse before the first apply: a campaign cannot be "
             "corrected or deleted through the API",

@@ -1,18 +1,18 @@
 """Doctor's verdicts on what a server answered: is it Kayse, is the key good, the rate limit.
 
 Pure functions of recorded answers; no request is sent here. Everything a server says is
-untrusted: it reaches these functions already cleaned (``clean``) and bounded.
+untrusted: it reaches these functions already made safe and bounded (``safe_line``).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 from kayse_pipeline.api.pacing import RESET_EPOCH_FROM, header_number
+from kayse_pipeline.safe_text import safe_line
 
 Verdict = Literal["ok", "warning", "failed"]
 VERDICTS: tuple[Verdict, ...] = ("ok", "warning", "failed")
@@ -22,16 +22,6 @@ SHOWN_ITEMS = 12  # items of any list that a report shows
 RESET_HORIZON = 2 * 86_400  # a window longer than two days is not believable
 SKEW_TOLERANCE = 60.0  # seconds between this machine's clock and the server's worth a word
 PERMISSION_HINTS = ("permission", "scope")
-
-
-def clean(value: Any, limit: int = SHOWN_TEXT) -> str:
-    """Server text made safe for a terminal, a CI log or a report: no control, bounded."""
-    text = str(value)[: limit * 4]
-    kept = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in text
-    )
-    kept = " ".join(kept.split())
-    return kept if len(kept) <= limit else kept[: limit - 1] + "…"
 
 
 def listed(items: Iterable[str], limit: int = SHOWN_ITEMS) -> str:
@@ -110,7 +100,8 @@ class Answer:
         kind = self.content_type or "no content type"
         message = ""
         if self.kayse_error:
-            message = f": {clean(self.body['error'], 40)}: {clean(self.body['message'])}"
+            error, text = self.body["error"], self.body["message"]
+            message = f": {safe_line(error, 40)}: {safe_line(text, SHOWN_TEXT)}"
         return f"{self.call} answered HTTP {self.status} ({kind}){message}"
 
 
@@ -231,7 +222,7 @@ def _permissions(answers: Sequence[Answer]) -> str:
         if isinstance(answer.body, dict):
             for key in ("permissions", "scopes"):
                 if key in answer.body:
-                    seen.append(f"{key}: {clean(answer.body[key])}")
+                    seen.append(f"{key}: {safe_line(answer.body[key], SHOWN_TEXT)}")
     return listed(dict.fromkeys(seen))
 
 

@@ -17,7 +17,8 @@ from kayse_pipeline.manifest.schema import (
     manifest_schema,
 )
 from kayse_pipeline.model import MEMBERSHIP_FIELDS, Kind, Manifest
-from kayse_pipeline.run.doctor_checks import Check, Finding, clean, listed
+from kayse_pipeline.run.doctor_checks import Check, Finding, listed
+from kayse_pipeline.safe_text import safe_line
 
 # Manifest kinds and the objects Kayse's metadata names for them.
 OBJECTS: Mapping[Kind, str] = {"contact": "clients", "case": "cases", "list": "case_lists"}
@@ -53,7 +54,8 @@ def parse_metadata(body: Any) -> dict[str, dict[str, MetaField]] | str:
         fields: dict[str, MetaField] = {}
         for item in entry["fields"][:MAX_FIELDS]:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                return f"a field of {clean(name, 40)} is not {{name, type, required, description}}"
+                shape = "{name, type, required, description}"
+                return f"a field of {safe_line(name, 40)} is not {shape}"
             fields[item["name"]] = MetaField(
                 item["name"], item.get("required") is True, _values(item.get("values"))
             )
@@ -134,7 +136,7 @@ def fields_check(objects: dict[str, dict[str, MetaField]], usage: Usage | None) 
         used = usage.fields.get(kind, {}) if usage else {}
         count = usage.counts.get(kind, 0) if usage else 0
         for name, meta in sorted(listed_fields.items()):
-            shown = f"{object_name}.{clean(name, 60)}"
+            shown = f"{object_name}.{safe_line(name, 60)}"
             if not meta.required or name in required_here:
                 continue
             settable = name in schema
@@ -171,7 +173,7 @@ def fields_check(objects: dict[str, dict[str, MetaField]], usage: Usage | None) 
         if unknown:
             found.saw.append(
                 f"{object_name} fields the manifest language cannot set: "
-                f"{listed(clean(n, 60) for n in unknown)}"
+                f"{listed(safe_line(n, 60) for n in unknown)}"
             )
         for name, symbols in sorted(used.items()):
             if name not in listed_fields:
@@ -228,7 +230,7 @@ def values_check(
                 elif used:
                     found.saw.append(f"{where}: the answer gives no allowed values")
                 continue
-            allowed = [clean(v, 80) for _, v in meta.values]
+            allowed = [safe_line(v, 80) for _, v in meta.values]
             found.saw.append(f"{where}: {listed(allowed)}")
             for value, symbols in sorted(used.items()):
                 if value in allowed:
@@ -237,7 +239,7 @@ def values_check(
                 hint = f"write '{near[0]}' exactly" if near else f"use one of: {listed(allowed)}"
                 found.note(
                     "failed",
-                    f"{SECTIONS[kind]} use {name} '{clean(value, 80)}', which the account does "
+                    f"{SECTIONS[kind]} use {name} '{safe_line(value, 80)}', which the account does "
                     f"not have ({_examples(symbols)})" + (f"; it has '{near[0]}'" if near else ""),
                     hint + " (Kayse may refuse the record, or create a new value)",
                 )
@@ -247,7 +249,7 @@ def values_check(
                     found.note(
                         "warning",
                         f"account.case_{'types' if name == 'type' else 'statuses'} lists "
-                        f"'{clean(value, 80)}', which the account does not have",
+                        f"'{safe_line(value, 80)}', which the account does not have",
                         "make the account block say what Kayse has",
                     )
     _filters(found, objects, usage)
@@ -272,10 +274,10 @@ def _filters(found: Finding, objects: dict[str, dict[str, MetaField]], usage: Us
                 "failed",
                 f"lists.{symbol}.filter.{key}: {', '.join(bad)} not among the account's IDs",
                 "use the IDs the account lists: "
-                + listed(f"{i} {clean(n, 40)}" for i, n in known.items()),
+                + listed(f"{i} {safe_line(n, 40)}" for i, n in known.items()),
             )
         else:
-            names = ", ".join(f"{i} = {clean(known[i], 40)}" for i in ids)
+            names = ", ".join(f"{i} = {safe_line(known[i], 40)}" for i in ids)
             found.saw.append(f"lists.{symbol}.filter.{key}: {names}")
 
 

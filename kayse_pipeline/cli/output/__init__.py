@@ -16,9 +16,9 @@ import click
 
 from kayse_pipeline.cli.output import colour
 from kayse_pipeline.cli.output.notes import notes_text
-from kayse_pipeline.cli.output.safe import safe_text
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.model import Manifest
+from kayse_pipeline.safe_text import safe_text
 
 
 def echo_json(doc: Any) -> None:

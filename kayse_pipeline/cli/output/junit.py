@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from kayse_pipeline.cli.output.safe import safe_text
 from kayse_pipeline.run.executor import ApplyResult
+from kayse_pipeline.safe_text import safe_text
 
 
 def junit_xml(result: ApplyResult) -> bytes:

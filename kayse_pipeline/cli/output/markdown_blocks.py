@@ -1,8 +1,9 @@
 """Building blocks for GitHub-flavoured Markdown reports: escaping, tables, details, a size bound.
 
 Every text that came from a file or a server goes through ``escape`` (or ``code``), so that
-it can neither break the layout, inject HTML, ping people with ``@name`` nor carry control
-characters. A report is a list of ``Section`` values that ``assemble`` fits under a size
+it can neither break the layout, inject HTML nor ping people with ``@name``; it is first
+made safe by the one rule of ``kayse_pipeline.safe_text`` (as one line, but in a code
+block). A report is a list of ``Section`` values that ``assemble`` fits under a size
 bound by replacing whole sections with their summaries, never by cutting a table.
 """
 
@@ -12,22 +13,18 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kayse_pipeline.safe_text import safe_line, safe_text
+
 COMMENT_LIMIT = 60_000
 """Characters a report may take: GitHub refuses pull-request comments over 65,536."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;"}
 
 
-def clean(text: str) -> str:
-    """One line, without control or bidirectional-override characters."""
-    return _CONTROL.sub(" ", str(text).replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
-
-
 def escape(text: str) -> str:
     """Untrusted text as literal Markdown: no markup, no HTML, no mention, one line."""
-    cleaned = _SPECIAL.sub(r"\\\1", clean(text))
+    cleaned = _SPECIAL.sub(r"\\\1", safe_line(text))
     return "".join(_HTML.get(char, char) for char in cleaned)
 
 
@@ -51,7 +48,7 @@ def details(summary: str, body: Sequence[str]) -> list[str]:
 
 def html(text: str) -> str:
     """Untrusted text inside HTML, where Markdown is not read: entities only, one line."""
-    return "".join(_HTML.get(char, char) for char in clean(text))
+    return "".join(_HTML.get(char, char) for char in safe_line(text))
 
 
 def bullet_list(items: Sequence[str], *, budget: int, more: str) -> list[str]:
@@ -110,7 +107,7 @@ def _size(sections: Sequence[Section]) -> int:
 
 def code_block(lines: Iterable[str], language: str = "") -> list[str]:
     """A fenced block of untrusted lines: the fence is longer than any backtick run inside."""
-    body = [clean(line) for line in lines]
+    body = [part for line in lines for part in safe_text(line).split("\n")]
     longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
     return [f"{fence}{language}", *body, fence]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from kayse_pipeline.cli.output.safe import safe_text
 from kayse_pipeline.run.outcome import ApplyAction, Outcome
+from kayse_pipeline.safe_text import safe_text
 
 
 class ProgressDisplay:
