@@ -5,6 +5,7 @@ Every test counts at the server what doctor sent: only GETs, at most 5.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from testing.cli import SEED_MANIFEST, Run, kayse
 from testing.foreign_servers import foreign_server
+from testing.hostile_server import Reply, hostile_server
 from testing.sandbox import running_sandbox
 from testing.sandbox_process import SandboxProcess
 
@@ -364,3 +366,26 @@ def test_a_state_that_cannot_be_read_is_said_and_the_account_still_checked(
     assert budget["verdict"] == "warning"
     assert budget["saw"][-1].startswith("the plan cannot be made: "), budget
     assert "recipe.state.json" in budget["saw"][-1]
+
+
+def test_markdown_is_built_like_plans_and_escapes_what_the_server_says(tmp_path: Path) -> None:
+    said = "<img src=x onerror=alert(1)> | @org/team **now** [x](http://e)\n::error::owned"
+    refusal = Reply(401, {"error": "unauthorized", "message": said})
+    with hostile_server([refusal], max_seconds=60) as server:
+        run = kayse(["doctor", "--output", "markdown"], cwd=tmp_path, url=server.url, key="k-1234")
+    assert run.code == 1
+    lines = run.stdout.splitlines()
+    assert lines[0] == f"### kayse-pipeline doctor: <code>{server.url}</code>"
+    table = lines[2 : lines.index("", 2)]
+    assert table[:2] == ["| check | verdict | what to do |", "|---|---|---|"]
+    assert len(table) == 2 + 6  # one row per check (no manifest: no "existing")
+    assert all(len(re.split(r"(?<!\\)\|", row)) == 5 for row in table)  # three cells each
+    details = lines.index("<details>")
+    assert lines[details + 1] == "<summary>What doctor saw</summary>"
+    assert lines[-1] == "</details>"
+    key = lines[lines.index("- **key** (failed)") + 1]
+    assert key.startswith("  - GET /metadata/objects answered HTTP 401")
+    assert "&lt;img src=x onerror=alert\\(1\\)&gt; \\| &#64;org/team \\*\\*now\\*\\*" in key
+    for raw in ("<img", "@org", "**now**", "](http"):
+        assert raw not in run.stdout
+    assert not re.search(r"^\s*(::|##\[)", run.stdout, re.MULTILINE)

@@ -13,7 +13,7 @@ from kayse_pipeline.cli.options import (
     doctor_options,
     options,
 )
-from kayse_pipeline.cli.output import echo_json, say
+from kayse_pipeline.cli.output import show
 from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
 from kayse_pipeline.cli.output.json_doc import doctor_json
 from kayse_pipeline.cli.output.text import doctor_text
@@ -36,11 +36,11 @@ def doctor(
     """Check the account (and MANIFEST, if given) with at most 5 reads, before a first apply."""
     opts = options(Target(manifest or Path("."), state, api_url, sandbox), batch_size=batch_size)
     report = run_doctor(opts, with_manifest=manifest is not None, log=debug_log(ctx))
-    if output == "json":
-        echo_json(doctor_json(report))
-    elif output == "markdown":
-        say(doctor_markdown(report))
-    else:
-        say(doctor_text(report))
+    show(
+        output,
+        as_json=lambda: doctor_json(report),
+        as_text=lambda: doctor_text(report),
+        as_markdown=lambda: doctor_markdown(report),
+    )
     if not report.ok:
         ctx.exit(1)
