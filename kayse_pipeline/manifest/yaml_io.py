@@ -10,11 +10,12 @@ constructor, so that no YAML tag can ever run code and every value keeps its pla
 - A key written twice in one mapping is an error at its second occurrence.
 - Mapping keys are taken as their text (``1:`` is the key ``"1"``); ``<<`` merge keys
   are not special.
-- Scalars follow YAML 1.2 where YAML 1.1 surprises: ``yes``/``no``/``on``/``off``
-  stay strings; ``17:00`` stays the string ``"17:00"`` (no base-60 numbers), so
-  times need no quotes; a date or timestamp such as ``2026-04-01`` stays its text,
-  so dates need no quotes and an impossible date is reported instead of crashing.
-  Other numbers read as in pyyaml (``0x1f``, ``1_000``, ``017`` octal, ``1.5``).
+- Scalars follow YAML 1.2 where YAML 1.1 surprises (yaml_scalars.py):
+  ``yes``/``no``/``on``/``off`` stay strings; ``17:00`` stays the string ``"17:00"``
+  (no base-60 numbers), so times need no quotes; a date or timestamp such as
+  ``2026-04-01`` stays its text, so dates need no quotes and an impossible date is
+  reported instead of crashing. Other numbers read as in pyyaml (``0x1f``, ``1_000``,
+  ``017`` octal, ``1.5``).
 - Only the standard tags for strings, numbers, booleans, null, lists and mappings
   are accepted; any other tag (``!!python/object``, ``!!binary``, ``!custom``) is an
   error at its node.
@@ -36,6 +37,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
+from kayse_pipeline.manifest.yaml_scalars import (
+    BOOLS,
+    MAYBE_NOT_STR,
+    NumberTooLong,
+    read_float,
+    read_int,
+    read_plain,
+)
 
 NodePath = tuple[str | int, ...]
 """Where a value sits in a document: mapping keys and sequence indexes from the root."""
@@ -43,29 +52,18 @@ NodePath = tuple[str | int, ...]
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
 _SEQ, _MAP, _TIMESTAMP = _TAG + "seq", _TAG + "map", _TAG + "timestamp"
-_PLAIN = "plain"  # an untagged, unquoted scalar, typed by _plain() below
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_MAYBE_NOT_STR = frozenset("~nNtTfF0123456789+-.")
+_PLAIN = "plain"  # an untagged, unquoted scalar, typed by read_plain() (yaml_scalars.py)
 # No manifest nests deeper than a dozen levels. Past this a node is refused at its place,
 # before libyaml's own limit (1,000) or Python's recursion limit is met.
 MAX_DEPTH = 64
-# Python refuses to read decimal integers of more than 4,300 digits; no manifest needs 20.
-MAX_INTEGER_DIGITS = 30
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-# pyyaml's YAML 1.1 number forms, without the base-60 ones (17:00 stays a string).
-_INT_FORM = re.compile(r"[-+]?(?:0b[0-1_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+)\Z")
-_FLOAT_FORM = re.compile(
-    r"(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
-)
 
 
 class _PlainResolver:
     """Leaves plain scalars untyped: pyyaml's resolver is slow and follows YAML 1.1."""
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        """The tag of an untagged node: plain scalars are typed later, by _plain()."""
+        """The tag of an untagged node: plain scalars are typed later, by read_plain()."""
         if kind is ScalarNode:
             return _PLAIN if implicit[0] else _STR
         return _MAP if kind is MappingNode else _SEQ
@@ -226,7 +224,7 @@ class _Builder:
             children[key] = child
             if value_node.tag == _PLAIN and not self.track_aliases:
                 value = value_node.value  # the common case, inlined for big manifests
-                if value and value[0] not in _MAYBE_NOT_STR:
+                if value and value[0] not in MAYBE_NOT_STR:
                     result[key] = value
                 else:
                     result[key] = self.plain(value, child)
@@ -238,8 +236,8 @@ class _Builder:
     def plain(self, value: str, loc: Loc) -> Any:
         """A plain scalar's value; a number too long to read is a problem at its place."""
         try:
-            return _plain(value)
-        except _NumberTooLong as exc:
+            return read_plain(value)
+        except NumberTooLong as exc:
             self.problem(loc.line, loc.column, str(exc))
             return None
 
@@ -251,12 +249,12 @@ class _Builder:
             return value
         if tag == _NULL:
             return None
-        if tag == _BOOL and value in _BOOLS:
-            return _BOOLS[value]
+        if tag == _BOOL and value in BOOLS:
+            return BOOLS[value]
         if tag in (_INT, _FLOAT):  # an explicit !!int or !!float
             try:
-                return _integer(value) if tag == _INT else _float(value)
-            except _NumberTooLong as exc:
+                return read_int(value) if tag == _INT else read_float(value)
+            except NumberTooLong as exc:
                 self.problem(loc.line, loc.column, str(exc))
                 return None
             except (ValueError, IndexError):
@@ -272,48 +270,6 @@ class _Builder:
 def _written(tag: str) -> str:
     """A tag as the user wrote it: ``!!binary`` rather than ``tag:yaml.org,2002:binary``."""
     return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
-
-
-def _plain(value: str) -> Any:
-    """The value of a plain scalar: null, true/false, a number, or else its text (dates too)."""
-    if value in _NULLS:
-        return None
-    if value in _BOOLS:
-        return _BOOLS[value]
-    if _INT_FORM.match(value):
-        return _integer(value)
-    if _FLOAT_FORM.match(value):
-        return _float(value)
-    return value
-
-
-class _NumberTooLong(ValueError):
-    """An integer with more digits than ``MAX_INTEGER_DIGITS``."""
-
-
-def _integer(text: str) -> int:
-    digits = text.replace("_", "")
-    if len(digits.lstrip("+-")) > MAX_INTEGER_DIGITS + 2:  # "0x" and "0b" prefixes
-        raise _NumberTooLong(
-            f"a number of {len(digits.lstrip('+-'))} digits is too long (at most "
-            f"{MAX_INTEGER_DIGITS})"
-        )
-    sign = -1 if digits[0] == "-" else 1
-    digits = digits.lstrip("+-")
-    if digits.startswith("0b"):
-        return sign * int(digits[2:], 2)
-    if digits.startswith("0x"):
-        return sign * int(digits[2:], 16)
-    if len(digits) > 1 and digits[0] == "0":
-        return sign * int(digits, 8)  # YAML 1.1 octal, as pyyaml reads it
-    return sign * int(digits)
-
-
-def _float(text: str) -> float:
-    digits = text.replace("_", "").lower()
-    if digits.endswith(".inf"):
-        return float("-inf") if digits[0] == "-" else float("inf")
-    return float("nan") if digits == ".nan" else float(digits)
 
 
 def _alias_diagnostics(text: str, file: str) -> list[Diagnostic]:
