@@ -170,6 +170,7 @@ def main() -> int:
                 break
         result = audit(drill.kayse.dump(), cwd / "leads.state.json", leads)
         total = drill.count
+        hung_up = server.hung_up
     unexpected = sum(
         1 for _, run, _ in runs if "unexpected error" in run.stderr or "Traceback" in run.stderr
     )
@@ -180,6 +181,7 @@ def main() -> int:
     print(f"runs: {len(runs)} ({Counter(c[0] for c, _, _ in runs)}), exit codes "
           f"{dict(Counter(run.code for _, run, _ in runs))}")  # fmt: skip
     print(f"longest run: {longest[2]:.1f} s ({' '.join(longest[0][:1])})")
+    print(f"connections the CLI hung up on (expected, not printed): {hung_up}")
     print(f"peak memory of one CLI process: {peak_kib / 1024:.0f} MiB")
     print(f"unknown records resolved by a person: {resolved[0]} found, {resolved[1]} forgotten")
     print(

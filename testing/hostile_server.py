@@ -4,20 +4,23 @@ Tests and the hostile drill point the real CLI at it. Each request is answered b
 ``Reply`` chosen by a function of the request (or taken in turn from a list). Besides
 plain answers it can send a gzip bomb, an endless chunked body, a body that trickles
 one byte at a time, or close the connection without a word. It serves only loopback,
-and it stops by itself after ``max_seconds`` whatever its clients do.
+and it stops by itself after ``max_seconds`` whatever its clients do. A client that hangs
+up on an answer (as a bounded client does on purpose) is counted in ``hung_up``, not
+printed as a traceback; any other error in a handler still is.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 Mode = Literal["plain", "gzip-bomb", "endless", "trickle", "drop"]
 
@@ -60,6 +63,7 @@ class Seen:
 
 
 Responder = Callable[[Seen], Reply]
+Address: TypeAlias = tuple[str, int]
 _BULK = {"clients": "clients", "cases": "cases", "case_lists": "lists"}  # path -> answer key
 
 
@@ -84,8 +88,8 @@ class HostileServer:
         self.requests: list[Seen] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
+        self.hung_up = 0  # connections the client reset or closed while being answered
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self), on_hang_up=self._hang_up)
         self._timer = threading.Timer(max_seconds, self.stop)
         self._timer.daemon = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -110,6 +114,33 @@ class HostileServer:
     def seen(self, seen: Seen) -> None:
         with self._lock:
             self.requests.append(seen)
+
+    def _hang_up(self) -> None:
+        with self._lock:
+            self.hung_up += 1
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Prints no traceback for a client that hung up; every other handler error still shows."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: Address,
+        handler: type[BaseHTTPRequestHandler],
+        *,
+        on_hang_up: Callable[[], None],
+    ) -> None:
+        super().__init__(address, handler)
+        self.on_hang_up = on_hang_up
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Called from the except block in which the handler failed.
+        if isinstance(sys.exception(), ConnectionResetError | BrokenPipeError):
+            self.on_hang_up()  # expected: the drills' clients hang up on purpose
+            return
+        super().handle_error(request, client_address)
 
 
 @contextmanager
