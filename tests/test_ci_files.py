@@ -12,8 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from testing.faults import lead_recipe
 from testing.sandbox import running_sandbox
@@ -126,3 +128,56 @@ def test_action_apply_passes_a_cancel_on_once_and_starts_no_other_manifest(
     assert state["records"] and not any("status" in r for r in state["records"].values())
     assert not (tmp_path / "recipes" / "b.state.json").exists()
     assert (tmp_path / "kayse-junit" / "recipes_a.yaml.xml").exists()
+
+
+# -- a pull request from a fork: no secrets, a read-only token ---------------------------
+
+
+def plan_steps() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    job: dict[str, Any] = yaml.safe_load(WORKFLOWS[0].read_text())["jobs"]["plan"]
+    return job, {step.get("name", step.get("uses", "")): step for step in job["steps"]}
+
+
+def test_the_plan_job_skips_doctor_without_a_key_and_says_so(tmp_path: Path) -> None:
+    job, steps = plan_steps()
+    assert job["env"] == {"HAS_KAYSE_KEY": "${{ secrets.KAYSE_API_KEY != '' }}"}
+    assert steps["doctor"]["if"] == "env.HAS_KAYSE_KEY == 'true'"
+    assert steps["doctor"]["env"] == {"KAYSE_API_KEY": "${{ secrets.KAYSE_API_KEY }}"}
+    plan = steps["kayse-pipeline/kayse-pipeline@v1"]
+    assert "api-key" not in plan["with"] and "env" not in plan  # the plan is given no key
+    skipped = steps["doctor skipped"]
+    assert skipped["if"] == "env.HAS_KAYSE_KEY != 'true'"
+    summary = tmp_path / "summary.md"
+    env = {"PATH": os.environ["PATH"], "GITHUB_STEP_SUMMARY": str(summary)}
+    done = subprocess.run(
+        ["bash", "-e", "-c", skipped["run"]], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("::notice title=kayse-pipeline doctor skipped::no KAYSE_API_KEY")
+    assert summary.read_text().startswith("### kayse-pipeline doctor: skipped\n\nno KAYSE_API_KEY")
+
+
+def test_the_action_comments_only_where_the_token_may_write() -> None:
+    steps = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+    by_name = {step.get("name", ""): step for step in steps}
+    fork = "github.event.pull_request.head.repo.full_name"
+    assert f"{fork} == github.repository" in by_name["Comment the plan on the pull request"]["if"]
+    notice = by_name["Say why a pull request from a fork has no plan comment"]
+    assert f"{fork} != github.repository" in notice["if"]
+
+
+def test_action_plan_needs_no_key_and_sends_nothing(tmp_path: Path) -> None:
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "leads.yaml").write_text(lead_recipe(3, "k"))
+    with running_sandbox(tmp_path) as server:
+        env = {"KAYSE_MANIFESTS": "recipes/*.yaml", "KAYSE_INPUT_API_URL": server.url}
+        applied = action(tmp_path, "apply", env | {"KAYSE_INPUT_API_KEY": server.api_key})
+        _, err = applied.communicate(timeout=300)
+        assert applied.returncode == 0, err
+        before = server.stats()["requests"]
+        outputs = tmp_path / "github_output"
+        planned = action(tmp_path, "plan", env | {"GITHUB_OUTPUT": str(outputs)})  # no key
+        _, err = planned.communicate(timeout=300)
+        assert server.stats()["requests"] == before  # it read the state and sent nothing
+    assert planned.returncode == 0, err
+    assert outputs.read_text() == "changes=false\nfailed=false\n"
