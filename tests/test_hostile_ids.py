@@ -147,10 +147,22 @@ def _deletes_the_case(seen: Seen) -> Reply:
     return SHAPED_404
 
 
+def _refuses_the_key_after_a_404(seen: Seen) -> Reply:
+    if seen.path.endswith("/cases/bulk_delete"):
+        return SHAPED_404
+    return Reply(401, {"error": "unauthorized", "message": "invalid API key"})
+
+
 DESTROYS: dict[str, tuple[Callable[[Seen], Reply], set[str], str | None]] = {
     # reply to each request -> symbols still saved afterwards, how the run stopped (if it did)
     "Kayse's own 404 to every record": (lambda seen: SHAPED_404, {"maria", "garcia_auto"}, "404"),
     "Kayse's own 404 to one record, the other deleted": (_deletes_the_case, set(), None),
+    # The run stops before any answer shows the key sees the records: the 404 is not released.
+    "Kayse's own 404, then a refused key": (
+        _refuses_the_key_after_a_404,
+        {"maria", "garcia_auto"},
+        "401",
+    ),
     "a 404 that is not Kayse's": (
         lambda seen: Reply(404, {"detail": "Not Found"}),
         {"maria", "garcia_auto"},
@@ -197,6 +209,11 @@ def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_pa
     if stops == "404":
         assert sent == 2  # each record asked once; the guard sends nothing more
         assert run.json()["stopped"].startswith("every record answered 404: ")
+    if stops == "401":
+        assert "HTTP 401" in run.json()["stopped"]
+        records: list[dict[str, Any]] = run.json()["records"]
+        held = next(r for r in records if r["symbol"] == "garcia_auto")
+        assert held["action"] == "skipped" and "the next destroy asks again" in held["message"]
 
 
 # -- finding 6: IDs in answers ----------------------------------------------------------------
