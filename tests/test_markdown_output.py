@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kayse_pipeline.cli.output.doctor_markdown import doctor_markdown
 from kayse_pipeline.cli.output.markdown_blocks import (
     COMMENT_LIMIT,
     Section,
@@ -19,6 +20,8 @@ from kayse_pipeline.cli.output.markdown_blocks import (
     code_block,
     escape,
 )
+from kayse_pipeline.run.doctor import DoctorReport
+from kayse_pipeline.run.doctor_checks import Check
 from testing.cli import kayse
 from testing.imports import write_import
 from testing.sandbox import running_sandbox
@@ -167,3 +170,20 @@ def test_assemble_summarises_whole_sections_never_cuts_them() -> None:
     assert text == "# title\n\n| 5000 rows |\n"
     items = bullet_list([f"item {n}" for n in range(100)], budget=100, more="and {n} more")
     assert items[-1] == "- and 89 more" and len("\n".join(items[:-1])) <= 100
+
+
+def test_doctor_markdown_stays_under_the_bound_with_the_table_whole() -> None:
+    """A recipe naming thousands of existing lists: what doctor saw is summarised first."""
+    saw = tuple(
+        f"list {n} (named by campaigns.c{n}): the lists could not be read" for n in range(5_000)
+    )
+    checks = (
+        Check("url", "the URL answers like Kayse", "ok", ("GET /metadata/objects answered 200",)),
+        Check("existing", "records the manifest names in Kayse", "warning", saw),
+    )
+    text = doctor_markdown(DoctorReport("https://x.invalid/v1", None, checks, 2, {"GET": 2}))
+    assert len(text) <= COMMENT_LIMIT
+    assert "| records the manifest names in Kayse | ⚠️ warning | — |" in text
+    assert "5001 findings, too long for this report: see `doctor --output text`." in text
+    small = doctor_markdown(DoctorReport("https://x.invalid/v1", None, checks[:1], 2, {"GET": 2}))
+    assert "<summary>What doctor saw</summary>" in small
