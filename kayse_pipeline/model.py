@@ -38,6 +38,26 @@ MEMBERSHIP_FIELDS: Mapping[str, Kind] = MappingProxyType(
 # Reference fields that hold one reference rather than a list of them.
 SINGLE_REFERENCE_FIELDS = frozenset({"case_list_id"})
 
+# A lead's personal data (Kayse's contact fields): a message places it, never quotes it.
+PERSONAL_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "mobile",
+        "phone",
+        "date_of_birth",
+        "date_of_death",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "gender",
+        "meta",
+    }
+)
+
 Ref = str | int
 """A reference as written in a manifest: a symbol (str) or the ID of an existing record (int)."""
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kayse_pipeline.manifest.diagnostics import PERSONAL_FIELDS
-from kayse_pipeline.model import JSON, Kind, Record
+from kayse_pipeline.model import JSON, PERSONAL_FIELDS, Kind, Record
 
 # Fields that find a record in Kayse; never a contact's or a case's name (a person's name).
 CLUES: Mapping[Kind, tuple[str, ...]] = {

@@ -90,6 +90,20 @@ def test_a_stage_imports_only_what_it_may(
     assert broken == []
 
 
+SHARED = ("advice", "bounds", "graph", "naming", "safe_files", "state", "state_format",
+          "state_journal", "state_lock")  # fmt: skip
+STAGES = ("manifest", "plan", "run", "api", "cli", "sandbox", "scaffold")
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_the_shared_modules_import_no_stage(name: str) -> None:
+    """Beside the stages, for all of them: the error tree, the model and one another only."""
+    module = stage(name)
+    assert module in MODULES
+    staged = sorted(t for t in project_imports(module) if any(under(t, stage(s)) for s in STAGES))
+    assert staged == []
+
+
 def test_model_errors_and_safe_text_import_nothing_of_the_project() -> None:
     for module in (stage("model"), stage("errors"), stage("safe_text")):
         assert project_imports(module) == set(), module

@@ -8,6 +8,7 @@ from typing import Any
 
 from kayse_pipeline.errors import Diagnostic, ManifestError
 from kayse_pipeline.manifest.yaml_io import Document, NodePath
+from kayse_pipeline.model import PERSONAL_FIELDS
 
 # Past this many warnings of one kind the rest are counted, so that 10,000 stay readable.
 WARNINGS_SHOWN = 5
@@ -37,27 +38,6 @@ def show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return str(value)
-
-
-# A lead's personal data (Kayse's contact fields): a message places it, never quotes it.
-PERSONAL_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "email",
-        "mobile",
-        "phone",
-        "date_of_birth",
-        "date_of_death",
-        "address_line1",
-        "address_line2",
-        "city",
-        "state",
-        "postal_code",
-        "gender",
-        "meta",
-    }
-)
 
 
 def is_personal(path: NodePath) -> bool:

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kayse_pipeline.errors import Diagnostic
-from kayse_pipeline.manifest.diagnostics import PERSONAL_FIELDS, DiagnosticLog, format_path, show
+from kayse_pipeline.manifest.diagnostics import DiagnosticLog, format_path, show
 from kayse_pipeline.manifest.rows.template import RowTemplate
 from kayse_pipeline.manifest.rules import DATE_FIELDS
 from kayse_pipeline.manifest.yaml_io import NodePath
+from kayse_pipeline.model import PERSONAL_FIELDS
 
 # Past this many problems in one data file the rest are counted, not listed.
 MAX_ROW_ERRORS = 100

@@ -18,7 +18,6 @@ from typing import Any
 from kayse_pipeline.errors import Diagnostic
 from kayse_pipeline.manifest.defaults import Draft
 from kayse_pipeline.manifest.diagnostics import (
-    PERSONAL_FIELDS,
     DiagnosticLog,
     did_you_mean,
     format_path,
@@ -36,7 +35,7 @@ from kayse_pipeline.manifest.rules import check_record
 from kayse_pipeline.manifest.schema import SYMBOL_RE, SYMBOL_RULE, check_schema, section_checks
 from kayse_pipeline.manifest.values import ValueFormat, value_formats
 from kayse_pipeline.manifest.yaml_io import NodePath
-from kayse_pipeline.model import SECTION_OF_KIND, Account, Kind, Note
+from kayse_pipeline.model import PERSONAL_FIELDS, SECTION_OF_KIND, Account, Kind, Note
 from kayse_pipeline.safe_files import RefusedFile
 
 ROW_KINDS: tuple[Kind, Kind] = ("contact", "case")
