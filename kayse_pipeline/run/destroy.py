@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NoReturn
+from typing import Any
 
 from kayse_pipeline.api.answer import URL_HINT
 from kayse_pipeline.api.client import KayseClient
@@ -47,7 +47,7 @@ from kayse_pipeline.plan.destroy import (
     make_destroy_plan,
 )
 from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, proves_nothing
-from kayse_pipeline.run.outcome import DestroyAction, Outcome, SendingResult
+from kayse_pipeline.run.outcome import DestroyAction, Halt, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
 from kayse_pipeline.run.session import Options, refuse_while_running, session
 from kayse_pipeline.state import StateStore
@@ -118,10 +118,6 @@ def _plan(
     )
 
 
-class _Halt(Exception):
-    """Stop sending: the reason is already in the result."""
-
-
 class Destroyer:
     """Walks a destroy plan, saving each confirmed deletion in the state."""
 
@@ -147,7 +143,7 @@ class Destroyer:
             for doomed in self.plan.records:
                 if doomed.kind == "contact" and doomed.action == "delete":
                     self._delete_contact(doomed)
-        except _Halt:
+        except Halt:
             pass
         self._settle()
         for doomed in self.plan.records:
@@ -184,7 +180,7 @@ class Destroyer:
                     self._gone(partial(self._detached, detach, chunk), ())
                 continue
             except (BudgetExhaustedError, StopRequested, TransportError) as exc:
-                self._halt(str(exc))
+                self.result.halt(str(exc))
             self._found()
             self._detached(detach, chunk)
 
@@ -218,7 +214,7 @@ class Destroyer:
                 self._failed(batch, str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
-            self._halt(str(exc))
+            self.result.halt(str(exc))
         deleted = _deleted_ids(answer, ids)
         if deleted & set(ids):
             self._found()
@@ -240,7 +236,7 @@ class Destroyer:
             self._failed([doomed], str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
-            self._halt(str(exc))
+            self.result.halt(str(exc))
         self._found()
         self._failed([doomed], "Kayse answered bulk_delete without deleting it")
 
@@ -256,7 +252,7 @@ class Destroyer:
                 self._failed([doomed], str(exc))
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
-            self._halt(str(exc))
+            self.result.halt(str(exc))
         self._found()
         self._removed("contact", [doomed], "deleted")
 
@@ -316,11 +312,7 @@ class Destroyer:
         wrong, not that a record is gone: taking it as "gone" would release every symbol.
         """
         if isinstance(exc, AuthError) or exc.status >= 500 or exc.blames_endpoint:
-            self._halt(f"{exc}; {URL_HINT}" if exc.blames_endpoint else str(exc))
-
-    def _halt(self, reason: str) -> NoReturn:
-        self.result.stopped = reason
-        raise _Halt(reason)
+            self.result.halt(f"{exc}; {URL_HINT}" if exc.blames_endpoint else str(exc))
 
 
 def _removal(doomed: Doomed, action: DestroyAction, note: str | None) -> Outcome[DestroyAction]:

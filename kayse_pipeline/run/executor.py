@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from kayse_pipeline.advice import resolve_unknown, state_command
 from kayse_pipeline.api.answer import URL_HINT
@@ -38,7 +38,7 @@ from kayse_pipeline.model import KIND_ORDER, MEMBERSHIP_FIELDS, Kind, Manifest, 
 from kayse_pipeline.plan.apply import MembershipPlan, Plan, RecordPlan
 from kayse_pipeline.run.answers import ids_from
 from kayse_pipeline.run.body import Bodies
-from kayse_pipeline.run.outcome import ApplyAction, Outcome, SendingResult
+from kayse_pipeline.run.outcome import ApplyAction, Halt, Outcome, SendingResult
 from kayse_pipeline.run.progress import NoProgress, Progress
 from kayse_pipeline.state import StateStore
 
@@ -67,10 +67,6 @@ class ApplyResult(SendingResult[ApplyAction]):
             row = table.setdefault(o.kind, {})
             row[o.action] = row.get(o.action, 0) + 1
         return table
-
-
-class _Halt(Exception):
-    """Stop sending: the reason is already recorded in the result."""
 
 
 class Executor:
@@ -107,7 +103,7 @@ class Executor:
                 if kind == "campaign":
                     self._memberships()
                 self._kind(kind, by_kind[kind])
-        except _Halt:
+        except Halt:
             pass
         finally:
             self._close_out()
@@ -169,10 +165,10 @@ class Executor:
         except OutcomeUnknownError as exc:
             for rp in batch:
                 self._outcome(rp, "unknown", None, str(exc))
-            self._halt(f"{_sentence(str(exc))} {_unknown_advice(self.manifest, batch)}")
+            self.result.halt(f"{_sentence(str(exc))} {_unknown_advice(self.manifest, batch)}")
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
             self.state.release(rp.symbol for rp in batch)  # never reached Kayse
-            self._halt(str(exc))
+            self.result.halt(str(exc))
         except NotSentInterrupt:
             self.state.release(rp.symbol for rp in batch)  # Ctrl-C while waiting to send
             raise
@@ -209,7 +205,7 @@ class Executor:
             self._rejected(kind, "update", batch, exc)
             return
         except (BudgetExhaustedError, StopRequested, TransportError) as exc:
-            self._halt(str(exc))
+            self.result.halt(str(exc))
         self.state.save_ids(
             kind, [(rp.symbol, rp.id, rp.fingerprint) for rp in batch if rp.id is not None]
         )
@@ -235,7 +231,7 @@ class Executor:
         if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
             for rp in batch:
                 self._outcome(rp, "failed", rp.id, str(exc))
-            self._halt(_endpoint_advice(exc, by_id=action == "update" and len(batch) == 1))
+            self.result.halt(_endpoint_advice(exc, by_id=action == "update" and len(batch) == 1))
         if len(batch) > 1 and exc.status in SPLITTABLE_STATUSES:
             # Bulk calls are all-or-nothing: halve the batch to find the record Kayse refuses.
             middle = len(batch) // 2
@@ -286,11 +282,11 @@ class Executor:
                 self._partial_lists.add(mp.list_symbol)
                 self.result.membership_failures.append(f"{mp.op} on list '{mp.list_symbol}': {exc}")
                 if isinstance(exc, AuthError) or exc.status in ENDPOINT_STATUSES:
-                    self._halt(_endpoint_advice(exc, by_id=True))
+                    self.result.halt(_endpoint_advice(exc, by_id=True))
                 return
             except (BudgetExhaustedError, StopRequested, TransportError) as exc:
                 self._partial_lists.add(mp.list_symbol)
-                self._halt(str(exc))
+                self.result.halt(str(exc))
             adding = mp.op in ("attach", "append")
             noun = "case(s)" if mp.field == "include_ids" else "contact(s)"
             self.result.membership_changes.append(
@@ -322,10 +318,6 @@ class Executor:
     def _progress(self) -> None:
         trace, pacer = self.client.trace, self.client.pacer
         self.progress.progress(len(self._finished), trace.requests, pacer.remaining)
-
-    def _halt(self, reason: str) -> NoReturn:
-        self.result.stopped = reason
-        raise _Halt(reason)
 
     def _close_out(self) -> None:
         """Every record not reached gets an outcome, in plan order."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, NoReturn, TypeVar
 
 from kayse_pipeline.model import Kind
 
@@ -27,12 +27,21 @@ class Outcome(Generic[A]):
     fields: tuple[str, ...] = ()  # refresh's drifted: the names of the fields that differ
 
 
+class Halt(Exception):
+    """Stop sending: the reason is already recorded in the result."""
+
+
 @dataclass
 class RunResult(Generic[A]):
     """Every outcome of one run, and why it stopped early, if it did."""
 
     outcomes: list[Outcome[A]] = field(default_factory=list)
     stopped: str | None = None
+
+    def halt(self, reason: str) -> NoReturn:
+        """Record why the run stops, and stop sending (the runner catches ``Halt``)."""
+        self.stopped = reason
+        raise Halt(reason)
 
     def counts_by_action(self) -> dict[str, int]:
         table: dict[str, int] = {}
