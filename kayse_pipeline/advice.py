@@ -1,4 +1,4 @@
-"""Advice to people about the state, worded once: the ``state set`` / ``state forget`` commands.
+"""Advice to people, worded once: the ``state set`` / ``state forget`` commands, the key.
 
 Kayse has no lookup by external ID and no idempotency key, so only a person who looks in
 Kayse can say whether a record whose create's outcome is unknown exists; these commands
@@ -11,6 +11,8 @@ import shlex
 from collections.abc import Sequence
 
 PROGRAM = "kayse-pipeline"
+NO_KEY = "KAYSE_API_KEY is not set"
+CREATE_KEY = "create a key in Kayse (Company Settings > API Keys) and export KAYSE_API_KEY"
 UNKNOWN_NOTE = (
     "outcome of an earlier create is unknown: check Kayse, then `state set` or `state forget` it"
 )

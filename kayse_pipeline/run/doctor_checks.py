@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
+from kayse_pipeline.advice import CREATE_KEY, NO_KEY
 from kayse_pipeline.api.pacing import RESET_EPOCH_FROM, header_number
 from kayse_pipeline.safe_text import safe_line
 
@@ -171,8 +172,8 @@ def key_check(answers: Sequence[Answer], *, key_given: bool, sandbox: bool) -> C
     if not key_given:
         found.note(
             "failed",
-            "KAYSE_API_KEY is not set",
-            "create a key in Kayse (Company Settings > API Keys) and export KAYSE_API_KEY",
+            NO_KEY,
+            CREATE_KEY,
         )
     for answer in answers:
         if answer.status == 401:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from kayse_pipeline.advice import CREATE_KEY, NO_KEY
 from kayse_pipeline.api.client import DEFAULT_DEADLINE, KayseClient, Trace
 from kayse_pipeline.api.endpoints import DEFAULT_BATCH_SIZE
 from kayse_pipeline.api.pacing import DEFAULT_MAX_WAIT, Pacer, WaitCallback
@@ -145,8 +146,7 @@ def open_client(
         key = options.api_key
         if not key and need_key:
             raise ConfigError(
-                "KAYSE_API_KEY is not set: create a key in Kayse (Company Settings > API Keys) "
-                "and export it, or try the recipe on the built-in emulator with --sandbox"
+                f"{NO_KEY}: {CREATE_KEY}, or try the recipe on the built-in emulator with --sandbox"
             )
     deadline = request_deadline(options.env)
     with closing:
