@@ -276,3 +276,41 @@ def test_one_vanished_record_among_several_is_still_released(tmp_path: Path) -> 
     assert actions(run) == {"garcia_auto": "gone", "maria": "deleted", "jon": "deleted"}
     assert state_doc(tmp_path)["records"] == {}
     assert dump["clients"] == [] and dump["cases"] == []
+
+
+HEAD = """\
+version: 1
+account: {case_types: [personal_injury], case_statuses: [active]}
+defaults:
+  contacts: {external_source: other}
+  cases: {external_source: other, status: active, type: personal_injury}
+"""
+CONTACT = "  c{n}: {{first_name: Ann, last_name: Lee, external_source_id: c{n}}}\n"
+CASE = "  k{n}: {{case_number: K-{n}, name: K{n}, external_source_id: k{n}, client_ids: [c{n}]}}\n"
+FIVE_ON_A_LIST = (
+    f"{HEAD}contacts:\n{''.join(CONTACT.format(n=n) for n in range(5))}"
+    f"cases:\n{''.join(CASE.format(n=n) for n in range(5))}"
+    "lists:\n  held: {name: Held, include_ids: [k0, k1, k2, k3, k4]}\n"
+)
+
+
+def test_a_list_gone_from_kayse_is_asked_once_however_many_members_it_held(
+    tmp_path: Path, server: SandboxProcess
+) -> None:
+    applied(tmp_path, server, FIVE_ON_A_LIST)
+    # The list was deleted in the app: its saved ID now finds nothing.
+    moved = kayse(["state", "set", "seed.yaml", "held", "999999"], cwd=tmp_path, url=server.url)
+    assert moved.code == 0, moved.stderr
+    before = server.stats()["by_endpoint"]
+    run = kayse(
+        ["destroy", "seed.yaml", "--yes", "--batch-size", "2", "--output", "json"],
+        cwd=tmp_path,
+        url=server.url,
+    )
+    assert run.code == 0, run.stderr
+    # One detach answers 404 for the whole list; 3 more would follow for members 3 to 5.
+    assert sent_since(server, before)["PATCH /v1/case_lists/{id}/detach"] == 1
+    actions_now = actions(run)
+    assert actions_now.pop("held") == "left-behind"
+    assert set(actions_now.values()) == {"deleted"}
+    assert server.dump()["cases"] == [] and server.dump()["clients"] == []

@@ -176,9 +176,10 @@ class Destroyer:
                     self.result.membership_failures.append(
                         f"{detach.op} on list '{detach.list_symbol}': {exc}"
                     )
-                else:  # the list is gone, so are its memberships
-                    self._gone(partial(self._detached, detach, chunk), ())
-                continue
+                    continue
+                # The list is gone, and with it every membership: no call for the rest.
+                self._gone(partial(self._detached, detach, ids[start:]), ())
+                return
             except (BudgetExhaustedError, StopRequested, TransportError) as exc:
                 self.result.halt(str(exc))
             self._found()
