@@ -106,6 +106,20 @@ def test_init_from_csv_validates_and_applies(tmp_path: Path, name: str) -> None:
     assert run.stdout.startswith("Nothing to do")
 
 
+@pytest.mark.parametrize("breaks", ["\u2028", "\u2029", "\x85", "\r"])
+def test_a_header_cannot_write_into_the_recipe(tmp_path: Path, breaks: str) -> None:
+    """A column's name is shown in a comment; YAML's other line breaks cannot end it."""
+    header = f"Notes{breaks}injected: true"
+    csv = f'id,first_name,last_name,"{header}"\n1,Maria,Garcia,x\n'
+    (tmp_path / "leads.csv").write_text(csv, encoding="utf-8")
+    run = kayse(["init", "repo", "--from-csv", "leads.csv"], cwd=tmp_path, key=None)
+    assert run.code == 0, run.stderr
+    recipe = yaml.safe_load((tmp_path / "repo" / "recipes" / "leads.yaml").read_text("utf-8"))
+    assert "injected" not in recipe and "injected" not in recipe["rows"]["leads"]
+    run = kayse(["validate", "recipes/leads.yaml"], cwd=tmp_path / "repo", key=None)
+    assert (run.code, run.stderr) == (0, "")
+
+
 def test_init_without_csv_validates_and_applies(tmp_path: Path) -> None:
     run = kayse(["init"], cwd=tmp_path, key=None)
     assert run.code == 0, run.stderr

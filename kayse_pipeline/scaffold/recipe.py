@@ -9,7 +9,6 @@ appears meanwhile stops the writing and removes what this call wrote.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import string
 from collections.abc import Mapping, Sequence
@@ -19,11 +18,11 @@ from pathlib import Path, PurePosixPath
 
 from kayse_pipeline import __version__
 from kayse_pipeline.errors import KayseError, UsageError
+from kayse_pipeline.safe_text import safe_line
 from kayse_pipeline.scaffold.columns import ColumnMap, guess, read_csv
 
 MANIFEST = PurePosixPath("recipes/leads.yaml")
 WORKFLOW = PurePosixPath(".github/workflows/kayse.yml")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ExistsError(KayseError):
@@ -175,5 +174,6 @@ def _placeholder(column: str) -> str:
 
 
 def _comment(text: str) -> str:
-    """Text for a YAML comment: one line, no control character."""
-    return _CONTROL.sub(" ", text)
+    """Text for a YAML comment: one line, without the line breaks YAML also reads (U+0085,
+    U+2028, U+2029), which would end the comment and write the rest into the recipe."""
+    return safe_line(text)
