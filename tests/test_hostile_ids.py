@@ -95,6 +95,12 @@ REFRESHES: dict[str, tuple[Callable[[Seen], Reply], dict[str, str], bool]] = {
         {"maria": "gone"},
         False,
     ),
+    # The key is refused before any answer finds a record: the 404 may be the wrong key's.
+    "a 404, then the key refused": (
+        lambda seen: SHAPED_404 if "/clients/" in seen.path else Reply(401, {"error": "no"}),
+        {"maria": "unreadable"},
+        True,
+    ),
     "a 404 not in Kayse's shape": (
         lambda seen: (
             Reply(404, {"detail": "Not Found"}) if "/clients/" in seen.path else _found(seen)
@@ -213,7 +219,7 @@ def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_pa
         assert "HTTP 401" in run.json()["stopped"]
         records: list[dict[str, Any]] = run.json()["records"]
         held = next(r for r in records if r["symbol"] == "garcia_auto")
-        assert held["action"] == "skipped" and "the next destroy asks again" in held["message"]
+        assert held["action"] == "skipped" and "the next run asks again" in held["message"]
 
 
 # -- finding 6: IDs in answers ----------------------------------------------------------------

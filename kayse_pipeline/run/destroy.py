@@ -46,7 +46,7 @@ from kayse_pipeline.plan.destroy import (
     Doomed,
     make_destroy_plan,
 )
-from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, proves_nothing
+from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, STOPPED_NOTE, proves_nothing
 from kayse_pipeline.run.outcome import DestroyAction, Halt, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
 from kayse_pipeline.run.session import Options, refuse_while_running, session
@@ -70,10 +70,6 @@ class DestroyResult(SendingResult[DestroyAction]):
 
 Confirm = Callable[[DestroyPlan], bool]
 ALREADY_DELETED = "already deleted in Kayse"
-HELD_NOTE = (
-    "answered 404 before any answer showed that this key sees the recipe's records, and "
-    "the destroy stopped: not released; the next destroy asks again"
-)
 
 
 def plan_destroy(options: Options, *, delete_batch: int | None = None) -> DestroyPlan:
@@ -284,10 +280,11 @@ class Destroyer:
         if not self._held:
             return
         gone = sum(len(records) or 1 for _, records in self._held)
-        if self.result.stopped is None and not proves_nothing(gone, found=0):
+        stopped = self.result.stopped is not None
+        if not proves_nothing(gone, found=0, stopped=stopped):
             self._release_held()
             return
-        note = HELD_NOTE if self.result.stopped is not None else NOT_RELEASED
+        note = STOPPED_NOTE if stopped else NOT_RELEASED
         self.result.stopped = self.result.stopped or EVERY_404
         for _, records in self._held:
             for d in records:

@@ -40,7 +40,7 @@ from kayse_pipeline.model import Kind, Manifest
 from kayse_pipeline.plan.apply import fingerprint, make_plan
 from kayse_pipeline.plan.targets import expand_targets
 from kayse_pipeline.run.apply import PlanReport
-from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, proves_nothing
+from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, STOPPED_NOTE, proves_nothing
 from kayse_pipeline.run.outcome import Outcome, RefreshAction, RunResult
 from kayse_pipeline.run.readback import READ_BY_ID, Desired, Reader
 from kayse_pipeline.run.session import Options, Session, session
@@ -245,12 +245,15 @@ def refresh_state(
                 halted = "not read: the refresh stopped"
     missing = [s for s, (_, actual) in answers.items() if actual is None]
     by_id = [s for s in missing if manifest.records[s].kind in READ_BY_ID]
-    if proves_nothing(gone=len(by_id), found=len(answers) - len(missing)):
-        result.stopped = EVERY_404
+    found_any = len(answers) - len(missing)
+    if proves_nothing(gone=len(by_id), found=found_any, stopped=halted is not None):
+        if halted is None:  # else the run already says why it stopped
+            result.stopped = EVERY_404
+        note = NOT_RELEASED if halted is None else STOPPED_NOTE
         for symbol in missing:
             record_id = answers[symbol][0]
             found[symbol] = Outcome(
-                manifest.records[symbol].kind, symbol, record_id, "unreadable", NOT_RELEASED
+                manifest.records[symbol].kind, symbol, record_id, "unreadable", note
             )
         answers = {}
     # Gone records first: a record that pointed at one is judged without it.
