@@ -13,7 +13,7 @@ from kayse_pipeline.model import Kind, Manifest, Record
 from kayse_pipeline.plan.apply import Plan, fingerprint, make_plan
 from kayse_pipeline.run.executor import ApplyResult, Executor
 from kayse_pipeline.run.progress import Progress
-from kayse_pipeline.run.session import Options, refuse_while_running, session
+from kayse_pipeline.run.session import Options, session
 from kayse_pipeline.state import Saved, StateStore, recorded_target
 
 
@@ -29,7 +29,6 @@ class PlanReport:
 
 def plan(options: Options) -> PlanReport:
     """What apply would send; reads the state without locking it and sends nothing."""
-    refuse_while_running(options.state_path)
     with session(options, lock=False) as run:
         the_plan = make_plan(
             run.manifest, run.state, batch_size=options.batch_size, targets=options.targets

@@ -49,7 +49,7 @@ from kayse_pipeline.plan.destroy import (
 from kayse_pipeline.run.gone import EVERY_404, NOT_RELEASED, STOPPED_NOTE, proves_nothing
 from kayse_pipeline.run.outcome import DestroyAction, Halt, Outcome, SendingResult
 from kayse_pipeline.run.refresh import forget_records
-from kayse_pipeline.run.session import Options, refuse_while_running, session
+from kayse_pipeline.run.session import Options, session
 from kayse_pipeline.state import StateStore
 
 
@@ -74,7 +74,6 @@ ALREADY_DELETED = "already deleted in Kayse"
 
 def plan_destroy(options: Options, *, delete_batch: int | None = None) -> DestroyPlan:
     """What destroy would send (``plan --destroy``); reads the state without locking it."""
-    refuse_while_running(options.state_path)
     with session(options, lock=False) as run:
         return _plan(run.manifest, run.state, options, delete_batch)
 

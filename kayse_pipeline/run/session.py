@@ -90,6 +90,12 @@ class Options:
         # The state's folder: the manifest's, unless --state puts the state elsewhere.
         return (self.state or self.manifest).parent / DEFAULT_DIR
 
+    def read_state(self) -> StateStore:
+        """The state, read without its lock for a plan; refused while an apply writes it
+        (the plan would call the requests in flight unknown)."""
+        refuse_while_running(self.state_path)
+        return self.open_state(lock=False)
+
     def open_state(self, *, lock: bool = True, offline: bool = False) -> StateStore:
         """The state of this manifest and target; ``offline`` commands take the saved target.
 
@@ -212,10 +218,15 @@ def session(
 ) -> Iterator[Session]:
     """Load the manifest, open its state (locked unless ``lock`` is false), then the run.
 
+    Without ``lock`` nor ``offline`` it is a plan: refused while an apply writes the state.
+
     ``offline``: a command that sends nothing takes the state's own target (Options.open_state).
     """
     manifest = load(options)
-    state = options.open_state(lock=lock, offline=offline)
+    if lock or offline:
+        state = options.open_state(lock=lock, offline=offline)
+    else:  # a plan
+        state = options.read_state()
     with ExitStack() as closing:
         if lock:
             closing.enter_context(state)  # compacts the journal and drops the lock at the end
@@ -235,8 +246,7 @@ class Checkup:
     def state(self) -> StateStore:
         """The manifest's state, read without its lock; raises what ``plan`` would (an apply
         running, another target or manifest, a damaged file), so doctor can say so and go on."""
-        refuse_while_running(self.options.state_path)
-        return self.options.open_state(lock=False)
+        return self.options.read_state()
 
 
 @contextmanager
