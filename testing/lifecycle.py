@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from testing.cli import Run
+from testing.cli import SEED_MANIFEST, Run, kayse
 from testing.sandbox_process import SandboxProcess
 
 
@@ -34,6 +34,13 @@ def write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def applied(tmp_path: Path, server: SandboxProcess, text: str = SEED_MANIFEST) -> None:
+    """``text`` written as seed.yaml and applied to ``server``."""
+    write(tmp_path, text)
+    run = kayse(["apply", "seed.yaml"], cwd=tmp_path, url=server.url)
+    assert run.code == 0, run.stderr
 
 
 def state_doc(tmp_path: Path, name: str = "seed.state.json") -> Any:

@@ -1,12 +1,17 @@
-"""Shared fixtures. Every test is cut off from the real Kayse host."""
+"""Shared fixtures. Every test is cut off from the real Kayse host; ``server`` is a sandbox
+served over HTTP on 127.0.0.1 for one test."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from testing.sandbox import running_sandbox
+from testing.sandbox_process import SandboxProcess
 
 REAL_HOSTS = {"public-api.kayse.ai", "api.kayse.com"}
 
@@ -27,3 +32,9 @@ def _no_real_kayse(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("KAYSE_API_KEY", raising=False)
     monkeypatch.delenv("KAYSE_API_URL", raising=False)
     yield
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[SandboxProcess]:
+    with running_sandbox(tmp_path) as process:
+        yield process

@@ -5,21 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import pytest
-
 from testing.cli import SEED_MANIFEST, actions, kayse
+from testing.lifecycle import sent_since
 from testing.sandbox import running_sandbox
 from testing.sandbox_process import SandboxProcess
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
 
 
 def write(tmp_path: Path, text: str, name: str = "seed.yaml") -> Path:
@@ -98,8 +90,7 @@ def test_edit_sends_exactly_one_update(tmp_path: Path, server: SandboxProcess) -
         "q2_pi": "unchanged",
         "q2_outreach": "unchanged",
     }
-    after = server.stats()["by_endpoint"]
-    sent = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    sent = sent_since(server, before)
     assert sent == {"PUT /v1/clients/{id}": 1}
     (contact,) = server.dump()["clients"]
     assert contact["email"] == "m.garcia@example.com"

@@ -7,24 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from testing.cli import SEED_MANIFEST, actions, kayse
-from testing.lifecycle import api, kayse_stdin, sent_since, state_doc, write
+from testing.lifecycle import api, applied, kayse_stdin, sent_since, state_doc
 from testing.sandbox import TEST_KEY, running_sandbox
 from testing.sandbox_process import SandboxProcess, sandbox_process
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
-
-
-def applied(tmp_path: Path, server: SandboxProcess, text: str = SEED_MANIFEST) -> None:
-    write(tmp_path, text)
-    run = kayse(["apply", "seed.yaml"], cwd=tmp_path, url=server.url)
-    assert run.code == 0, run.stderr
 
 
 def unrelated(server: SandboxProcess) -> None:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from testing.cli import SEED_MANIFEST, actions, kayse
 from testing.lifecycle import api, sent_since, state_doc, write
-from testing.sandbox import running_sandbox
 from testing.sandbox_process import SandboxProcess
 
 MARIA = {
@@ -20,12 +16,6 @@ MARIA = {
     "external_source": "other",
     "external_source_id": "crm_contact_901",
 }
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
 
 
 def test_an_adopted_contact_is_updated_not_created_twice(

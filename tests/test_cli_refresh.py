@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from testing.cli import SEED_MANIFEST, actions, kayse
-from testing.lifecycle import api, sent_since, state_doc, write
-from testing.sandbox import TEST_KEY, running_sandbox
+from testing.lifecycle import api, applied, sent_since, state_doc, write
+from testing.sandbox import TEST_KEY
 from testing.sandbox_process import SandboxProcess
 
 # The seed recipe plus a list that holds the case only through its contact's append.
 TWO_LISTS = SEED_MANIFEST.replace(
     "campaigns:", "  by_contact:\n    name: Garcia contacts\n    client_ids: [maria]\ncampaigns:"
 )
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
-
-
-def applied(tmp_path: Path, server: SandboxProcess, text: str = SEED_MANIFEST) -> None:
-    write(tmp_path, text)
-    run = kayse(["apply", "seed.yaml"], cwd=tmp_path, url=server.url)
-    assert run.code == 0, run.stderr
 
 
 def test_a_case_deleted_in_kayse_is_recreated_exactly(

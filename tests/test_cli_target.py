@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from testing.cli import SEED_MANIFEST, actions, kayse
 from testing.lifecycle import write
-from testing.sandbox import running_sandbox
 from testing.sandbox_process import SandboxProcess
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
 
 
 def test_apply_target_creates_the_record_and_what_it_needs(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from testing.cli import SEED_MANIFEST, kayse
+from testing.cli import SEED_MANIFEST, Run, kayse
 from testing.faults import lead_recipe
 from testing.hostile_server import KayseLike, Reply, Seen, hostile_server
 
@@ -116,9 +116,11 @@ REFRESHES: dict[str, tuple[Callable[[Seen], Reply], dict[str, str], bool]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(REFRESHES))
-def test_refresh_releases_a_record_only_on_kaysees_own_404(case: str, tmp_path: Path) -> None:
-    respond, expected, stops = REFRESHES[case]
+def seed_saved_then(
+    respond: Callable[[Seen], Reply], tmp_path: Path, command: list[str]
+) -> tuple[Run, int]:
+    """The seed recipe with maria saved as 5 and garcia_auto as 6, then ``command`` against
+    a server that answers ``respond``: its run, and how many requests the server saw."""
     (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
     with hostile_server(respond, max_seconds=60) as server:
         setup = kayse(
@@ -128,9 +130,14 @@ def test_refresh_releases_a_record_only_on_kaysees_own_404(case: str, tmp_path: 
             key=KEY,
         )
         assert setup.code == 0, setup.stderr
-        run = kayse(
-            ["refresh", "seed.yaml", "--output", "json"], cwd=tmp_path, url=server.url, key=KEY
-        )
+        run = kayse(command, cwd=tmp_path, url=server.url, key=KEY)
+        return run, len(server.requests)
+
+
+@pytest.mark.parametrize("case", sorted(REFRESHES))
+def test_refresh_releases_a_record_only_on_kaysees_own_404(case: str, tmp_path: Path) -> None:
+    respond, expected, stops = REFRESHES[case]
+    run, _ = seed_saved_then(respond, tmp_path, ["refresh", "seed.yaml", "--output", "json"])
     assert "unexpected" not in run.stderr
     doc = run.json()
     findings = {f["symbol"]: f["action"] for f in doc["records"]}
@@ -190,22 +197,8 @@ DESTROYS: dict[str, tuple[Callable[[Seen], Reply], set[str], str | None]] = {
 @pytest.mark.parametrize("case", sorted(DESTROYS))
 def test_destroy_takes_only_kaysees_own_404_as_already_deleted(case: str, tmp_path: Path) -> None:
     respond, kept, stops = DESTROYS[case]
-    (tmp_path / "seed.yaml").write_text(SEED_MANIFEST)
-    with hostile_server(respond, max_seconds=60) as server:
-        setup = kayse(
-            ["state", "set", "seed.yaml", "maria", "5", "garcia_auto", "6"],
-            cwd=tmp_path,
-            url=server.url,
-            key=KEY,
-        )
-        assert setup.code == 0, setup.stderr
-        run = kayse(
-            ["destroy", "seed.yaml", "--yes", "--output", "json"],
-            cwd=tmp_path,
-            url=server.url,
-            key=KEY,
-        )
-        sent = len(server.requests)
+    command = ["destroy", "seed.yaml", "--yes", "--output", "json"]
+    run, sent = seed_saved_then(respond, tmp_path, command)
     assert "unexpected" not in run.stderr
     assert run.code == (1 if stops else 0), run.stderr
     assert set(saved(tmp_path)) == kept  # a wrong URL or account releases nothing

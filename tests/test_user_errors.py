@@ -39,12 +39,6 @@ needs_dev_full = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[SandboxProcess]:
-    with running_sandbox(tmp_path) as process:
-        yield process
-
-
 def seed(tmp_path: Path, text: str = SEED_MANIFEST) -> None:
     (tmp_path / "seed.yaml").write_text(text)
 
